@@ -1,0 +1,147 @@
+package org.replkit.core.changelog;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads committed transactions from a primary's change log, in commit-sequence order.
+ *
+ * <p>Why reading "every visible commit row above my position" never skips a transaction that is still
+ * committing: a transaction takes its sequence number at commit time while holding a lock that the next
+ * committer must take to get the next number (the counter row on MariaDB and H2, a transaction-scoped
+ * advisory lock on PostgreSQL), and the database releases that lock only after the commit is visible to
+ * new snapshots. So once number n is visible, every committed number below n is visible too. A number
+ * below a visible one that never appears belonged to a transaction that rolled back after taking it
+ * (PostgreSQL's sequence does not roll back): its lock was released, so it ended. No timeout decides it.
+ *
+ * <p>A reader polls with short statements (autocommit), never holding a snapshot open.
+ */
+public final class ChangeLogReader
+{
+   private final ChangeLogSchema log;
+   private final String site;
+   private final Map<String, TableInfo> tables = new HashMap<>();
+
+   public ChangeLogReader(ChangeLogSchema log, String site)
+   {
+      this.log = log;
+      this.site = site;
+   }
+
+   public ChangeLogSchema log()
+   {
+      return log;
+   }
+
+   /** Up to {@code max} committed transactions with a sequence above {@code afterSeq}, oldest first. */
+   public List<CommittedTransaction> read(Connection c, long afterSeq, int max) throws SQLException
+   {
+      final List<long[]> commits = new ArrayList<>();
+      final List<Timestamp> times = new ArrayList<>();
+      final List<String> sites = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT seq, tx, committed_at, site FROM " + log.table("rk_commit")
+                                                     + " WHERE seq > ? ORDER BY seq")) {
+         ps.setMaxRows(max);
+         ps.setLong(1, afterSeq);
+         try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+               commits.add(new long[] {rs.getLong(1), rs.getLong(2)});
+               times.add(rs.getTimestamp(3));
+               sites.add(rs.getString(4));
+            }
+         }
+      }
+      if (commits.isEmpty()) {
+         return List.of();
+      }
+      final long last = commits.get(commits.size() - 1)[0];
+      final Map<Long, List<Change>> byTx = new HashMap<>();
+      try (PreparedStatement ps = c.prepareStatement(
+         "SELECT c.tx, c.op, c.schema_name, c.table_name, c.before_image, c.after_image, c.stmt FROM "
+         + log.table("rk_commit") + " m JOIN " + log.table("rk_change") + " c ON c.tx = m.tx"
+         + " WHERE m.seq > ? AND m.seq <= ? ORDER BY c.tx, c.id")) {
+         ps.setLong(1, afterSeq);
+         ps.setLong(2, last);
+         ps.setFetchSize(1000);
+         try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+               byTx.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>())
+                  .add(new Change(Change.Op.of(rs.getString(2).charAt(0)), rs.getString(3), rs.getString(4),
+                                  rs.getString(5), rs.getString(6), rs.getString(7)));
+            }
+         }
+      }
+      final List<CommittedTransaction> out = new ArrayList<>(commits.size());
+      for (int i = 0; i < commits.size(); i++) {
+         final long[] m = commits.get(i);
+         final String origin = sites.get(i) != null ? sites.get(i) : site;
+         out.add(new CommittedTransaction(new Oqid(origin, m[0]), m[1], times.get(i).toInstant(),
+                                          byTx.getOrDefault(m[1], List.of())));
+      }
+      return out;
+   }
+
+   /**
+    * Deletes what every consumer has secured: the records of transactions up to {@code seq}. The commit
+    * row of {@code seq} itself stays, so the log's position can still be read from any consistent copy
+    * of the database (a dump, a snapshot) after truncation.
+    */
+   public int truncate(Connection c, long seq) throws SQLException
+   {
+      final boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try (PreparedStatement ch = c.prepareStatement("DELETE FROM " + log.table("rk_change") + " WHERE tx IN (SELECT tx FROM "
+                                                     + log.table("rk_commit") + " WHERE seq <= ?)");
+           PreparedStatement cm = c.prepareStatement("DELETE FROM " + log.table("rk_commit") + " WHERE seq < ?")) {
+         ch.setLong(1, seq);
+         final int n = ch.executeUpdate();
+         cm.setLong(1, seq);
+         cm.executeUpdate();
+         c.commit();
+         return n;
+      }
+      catch (SQLException e) {
+         c.rollback();
+         throw e;
+      }
+      finally {
+         c.setAutoCommit(auto);
+      }
+   }
+
+   /** The highest committed sequence in the log (0 when none), i.e. the position of this database's data. */
+   public long position(Connection c) throws SQLException
+   {
+      try (PreparedStatement ps = c.prepareStatement("SELECT MAX(seq) FROM " + log.table("rk_commit"));
+           ResultSet rs = ps.executeQuery()) {
+         return rs.next() ? rs.getLong(1) : 0L;
+      }
+   }
+
+   /** The registered description of a captured table, cached until {@link #forget} (after DDL). */
+   public TableInfo table(Connection c, String schema, String table) throws SQLException
+   {
+      final String key = schema + '\u0000' + table;
+      TableInfo t = tables.get(key);
+      if (t == null) {
+         t = log.registered(c, schema, table);
+         if (t == null) {
+            throw new SQLException("table " + schema + "." + table + " is not in the change log's table registry " + log.table("rk_table"), "42P01");
+         }
+         tables.put(key, t);
+      }
+      return t;
+   }
+
+   public void forget(String schema, String table)
+   {
+      tables.remove(schema + '\u0000' + table);
+   }
+}

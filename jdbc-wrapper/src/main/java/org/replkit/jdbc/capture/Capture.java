@@ -1,0 +1,94 @@
+package org.replkit.jdbc.capture;
+
+import org.replkit.core.changelog.Change;
+import org.replkit.core.changelog.ChangeLogSchema;
+import org.replkit.core.changelog.Dialect;
+import org.replkit.core.changelog.TableInfo;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * What capture does differently per database. Rows are captured by triggers that ReplKit installs on
+ * each captured table: they run inside the writing statement, so they cost no round trip, see exact
+ * before images (upserts, MERGE, cascades and key changes included) and roll back with the data. The
+ * driver's part is the transaction boundary: it writes the commit record just before COMMIT.
+ *
+ * <p>A trigger refuses writes from sessions the driver did not mark (so no write to a captured table
+ * can pass uncaptured) and ignores sessions marked as applying replicated changes (so they are not
+ * captured again).
+ */
+abstract class Capture
+{
+   /** Bumped when routines or triggers change shape, so existing installs are refreshed. */
+   static final String CAPTURE_VERSION = "1";
+
+   final ChangeLogSchema log;
+
+   Capture(ChangeLogSchema log)
+   {
+      this.log = log;
+   }
+
+   static Capture of(ChangeLogSchema log)
+   {
+      return switch (log.dialect()) {
+         case POSTGRESQL -> new PostgresCapture(log);
+         case MARIADB -> new MariaDbCapture(log);
+         case H2 -> new H2Capture(log);
+      };
+   }
+
+   Dialect dialect()
+   {
+      return log.dialect();
+   }
+
+   /** Creates or refreshes the routines capture needs. Called once per process and database, under the install lock. */
+   abstract void installRoutines(Connection c) throws SQLException;
+
+   /** Installs (or refreshes) the capture trigger of a table; a table without a key gets one that refuses writes. */
+   abstract void installTable(Connection c, TableInfo t) throws SQLException;
+
+   /** Removes the capture trigger of an excluded table, if there is one. */
+   abstract void removeTable(Connection c, String schema, String table) throws SQLException;
+
+   abstract boolean hasTrigger(Connection c, String schema, String table) throws SQLException;
+
+   /** Marks the session as a ReplKit session of {@code site}: once per physical connection. */
+   abstract void startSession(Connection c, String site) throws SQLException;
+
+   /**
+    * Writes the commit record of the current transaction if it captured anything: takes the next commit
+    * sequence under the serializing lock. Called just before COMMIT.
+    */
+   abstract void writeCommitRecord(Connection c, String site) throws SQLException;
+
+   /** After COMMIT or ROLLBACK: forget the transaction id the session carried, where the session carries one. */
+   abstract void endTransaction(Connection c) throws SQLException;
+
+   /** Records a DDL or TRUNCATE statement in the current transaction. */
+   abstract void recordStatement(Connection c, Change.Op op, String schema, String table, String stmt) throws SQLException;
+
+   /** True when DDL (and TRUNCATE) commit the open transaction, as in MariaDB and H2. */
+   abstract boolean ddlCommits();
+
+   /** True when TRUNCATE is recorded by a trigger, not by the driver. */
+   boolean truncateCapturedByTrigger()
+   {
+      return false;
+   }
+
+   static String tooLong(String name, int max)
+   {
+      if (name.length() <= max) {
+         return name;
+      }
+      return name.substring(0, max - 9) + '_' + String.format("%08x", name.hashCode());
+   }
+
+   static String sqlString(String s)
+   {
+      return "'" + s.replace("'", "''") + "'";
+   }
+}

@@ -1,0 +1,328 @@
+package org.replkit.jdbc.capture;
+
+import org.replkit.core.changelog.Change;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The capture side of one physical connection: the driver's proxies call it around every statement
+ * and transaction boundary; it never touches JDBC objects other than the real connection.
+ *
+ * <p>Transaction states and their transitions (all of them are made in {@link #to}):
+ * <pre>
+ *   AUTOCOMMIT --setAutoCommit(false)--> CLEAN --write--> DIRTY
+ *   DIRTY --commit: commit record, COMMIT--> CLEAN      DIRTY --rollback--> CLEAN
+ *   CLEAN | DIRTY --setAutoCommit(true) (DIRTY: commit record first)--> AUTOCOMMIT
+ *   AUTOCOMMIT --write--> (own transaction: statement, commit record, COMMIT) --> AUTOCOMMIT
+ * </pre>
+ * Rows are recorded by the capture triggers as they are written; what this class adds is the commit
+ * record, taken as late as possible, right before COMMIT, so the commit sequence orders transactions
+ * the way their locks did. DDL and TRUNCATE are recorded here; on MariaDB and H2 they commit the open
+ * transaction, so its commit record is written before them.
+ *
+ * <p>Nothing hangs off close(): a pool never closes the physical connection between borrowers, and a
+ * transaction left open is rolled back by the pool or the database, which discards its records too.
+ */
+public final class CaptureSession
+{
+   public enum TxState
+   {
+      AUTOCOMMIT,
+      CLEAN,
+      DIRTY
+   }
+
+   private static final Pattern TRUNCATE_TABLE = Pattern.compile("(?is)^\\s*TRUNCATE\\s+(?:TABLE\\s+)?(?:ONLY\\s+)?((?:[`\"\\[][^`\"\\]]+[`\"\\]]|[\\w$]+)(?:\\.(?:[`\"\\[][^`\"\\]]+[`\"\\]]|[\\w$]+))?)");
+
+   /** A JDBC call that runs the statement; returns what the proxy returns. */
+   @FunctionalInterface
+   public interface Work<T>
+   {
+      T run() throws SQLException;
+   }
+
+   private final Connection real;
+   private final CapturedDatabase db;
+   private final Capture capture;
+   private TxState state;
+   /** Tables whose trigger this transaction installed (PostgreSQL): forgotten again if it rolls back. */
+   private final List<String> installedInTx = new ArrayList<>();
+
+   public CaptureSession(Connection real, CapturedDatabase db) throws SQLException
+   {
+      this.real = real;
+      this.db = db;
+      this.capture = db.capture;
+      capture.startSession(real, db.site);
+      this.state = real.getAutoCommit() ? TxState.AUTOCOMMIT : TxState.CLEAN;
+   }
+
+   public TxState state()
+   {
+      return state;
+   }
+
+   public CapturedDatabase database()
+   {
+      return db;
+   }
+
+   private void to(TxState next)
+   {
+      state = next;
+   }
+
+   // ---- statements ----
+
+   public <T> T execute(String sql, Work<T> work) throws SQLException
+   {
+      return execute(SqlClassifier.classify(sql), sql, work);
+   }
+
+   public <T> T execute(SqlInfo info, String sql, Work<T> work) throws SQLException
+   {
+      switch (info.kind()) {
+         case READ, OTHER:
+            return work.run();
+         case BEGIN:
+            throw new SQLException("ReplKit must see transaction boundaries: use Connection.setAutoCommit(false) instead of '"
+                                   + abbreviate(sql) + "'", "25000");
+         case COMMIT: {
+            final T r;
+            if (state == TxState.DIRTY) {
+               capture.writeCommitRecord(real, db.site);
+            }
+            r = work.run();
+            endOfTransaction(true);
+            return r;
+         }
+         case ROLLBACK: {
+            final T r = work.run();
+            endOfTransaction(false);
+            return r;
+         }
+         case DDL:
+         case TRUNCATE:
+            if (info.kind() == SqlInfo.Kind.TRUNCATE && capture.truncateCapturedByTrigger()) {
+               return write(info, sql, work);
+            }
+            return ddl(info, sql, work);
+         default:
+            return write(info, sql, work);
+      }
+   }
+
+   /** A batch of plain statements: classified together, run as one unit of capture. */
+   public <T> T executeBatch(List<String> sqls, Work<T> work) throws SQLException
+   {
+      boolean writes = false;
+      final List<SqlInfo.TableRef> tables = new ArrayList<>();
+      for (String sql : sqls) {
+         final SqlInfo info = SqlClassifier.classify(sql);
+         switch (info.kind()) {
+            case READ, OTHER -> { }
+            case DML, CALL -> {
+               refuseIfNeeded(info, sql);
+               tables.addAll(info.tables());
+               writes = true;
+            }
+            default -> throw new SQLException("ReplKit captures DDL, TRUNCATE and transaction control one statement at a time, "
+                                              + "not in a batch: '" + abbreviate(sql) + "'", "0A000");
+         }
+      }
+      return writes ? write(new SqlInfo(SqlInfo.Kind.DML, tables, null), null, work) : work.run();
+   }
+
+   private <T> T write(SqlInfo info, String sql, Work<T> work) throws SQLException
+   {
+      refuseIfNeeded(info, sql);
+      ensureCaptured(info);
+      if (state == TxState.AUTOCOMMIT) {
+         return inOwnTransaction(work, null);
+      }
+      to(TxState.DIRTY);
+      return work.run();
+   }
+
+   private void refuseIfNeeded(SqlInfo info, String sql) throws SQLException
+   {
+      if (info.refusal() != null) {
+         throw new SQLException(info.refusal() + ": " + abbreviate(sql), "0A000");
+      }
+   }
+
+   private void ensureCaptured(SqlInfo info) throws SQLException
+   {
+      if (info.tables().isEmpty()) {
+         return;
+      }
+      final String current = CapturedDatabase.currentSchema(capture.dialect(), real);
+      if (db.knows(info.tables(), current)) {
+         return;
+      }
+      if (capture.ddlCommits() && state == TxState.DIRTY) {
+         throw new SQLException("ReplKit must install capture on table " + info.tables() + " (created after this process scanned the database), "
+                                + "and on " + capture.dialect() + " that DDL would commit your open transaction: retry the transaction "
+                                + "(the trigger is installed at its start)", "55000");
+      }
+      if (capture.ddlCommits()) {
+         CapturedDatabase.ownTransaction(real, () -> db.ensureTables(real, info.tables(), current, null));
+      }
+      else {
+         db.ensureTables(real, info.tables(), current, state == TxState.AUTOCOMMIT ? null : installedInTx);
+      }
+   }
+
+   private <T> T ddl(SqlInfo info, String sql, Work<T> work) throws SQLException
+   {
+      final String schema = CapturedDatabase.currentSchema(capture.dialect(), real);
+      final String table = info.kind() == SqlInfo.Kind.TRUNCATE ? truncatedTable(sql) : null;
+      final Change.Op op = info.kind() == SqlInfo.Kind.TRUNCATE ? Change.Op.TRUNCATE : Change.Op.DDL;
+      final boolean recorded = !mentionsLogSchema(sql);
+      if (!capture.ddlCommits()) {
+         // PostgreSQL: DDL is transactional; record it in the same transaction
+         final Work<T> withRecord = () -> {
+            final T r = work.run();
+            db.rescan(real, state == TxState.AUTOCOMMIT ? null : installedInTx);
+            if (recorded) {
+               capture.recordStatement(real, op, schema, table, sql);
+            }
+            return r;
+         };
+         if (state == TxState.AUTOCOMMIT) {
+            return inOwnTransaction(withRecord, null);
+         }
+         to(TxState.DIRTY);
+         return withRecord.run();
+      }
+      // MariaDB, H2: the statement commits the open transaction, so give that its commit record first
+      if (state == TxState.DIRTY) {
+         capture.writeCommitRecord(real, db.site);
+      }
+      final T r;
+      try {
+         r = work.run();
+      }
+      finally {
+         if (state == TxState.DIRTY) {
+            to(TxState.CLEAN); // committed by the statement (even a failing DDL commits first)
+         }
+      }
+      // Not atomic with the DDL (the database cannot do that): a write by another session in between can be
+      // ordered before this record. Quiesce the table's writers around DDL on these databases.
+      CapturedDatabase.ownTransaction(real, () -> {
+         db.rescan(real, null);
+         if (recorded) {
+            capture.recordStatement(real, op, schema, table, sql);
+            capture.writeCommitRecord(real, db.site);
+         }
+      });
+      return r;
+   }
+
+   private boolean mentionsLogSchema(String sql)
+   {
+      return sql.contains(db.log.schema() + "\".") || sql.contains(db.log.schema() + "`.") || sql.contains(db.log.schema() + ".");
+   }
+
+   private static String truncatedTable(String sql)
+   {
+      final Matcher m = TRUNCATE_TABLE.matcher(sql);
+      if (!m.find()) {
+         return null;
+      }
+      final String name = m.group(1);
+      final int dot = name.lastIndexOf('.');
+      return SqlClassifier.unquote(dot < 0 ? name : name.substring(dot + 1));
+   }
+
+   private <T> T inOwnTransaction(Work<T> work, Work<Void> after) throws SQLException
+   {
+      real.setAutoCommit(false);
+      try {
+         final T r = work.run();
+         if (after != null) {
+            after.run();
+         }
+         capture.writeCommitRecord(real, db.site);
+         real.commit();
+         return r;
+      }
+      catch (SQLException | RuntimeException e) {
+         try {
+            real.rollback();
+            capture.endTransaction(real);
+         }
+         catch (SQLException r) {
+            e.addSuppressed(r);
+         }
+         throw e;
+      }
+      finally {
+         installedInTx.clear();
+         real.setAutoCommit(true);
+      }
+   }
+
+   // ---- transaction boundaries ----
+
+   public void commit() throws SQLException
+   {
+      if (state == TxState.DIRTY) {
+         capture.writeCommitRecord(real, db.site);
+      }
+      real.commit();
+      endOfTransaction(true);
+   }
+
+   public void rollback() throws SQLException
+   {
+      try {
+         real.rollback();
+      }
+      finally {
+         endOfTransaction(false);
+      }
+   }
+
+   public void setAutoCommit(boolean autoCommit) throws SQLException
+   {
+      if (autoCommit && state == TxState.DIRTY) {
+         capture.writeCommitRecord(real, db.site); // JDBC: switching autocommit on commits the open transaction
+      }
+      real.setAutoCommit(autoCommit);
+      if (autoCommit) {
+         installedInTx.clear();
+      }
+      to(autoCommit ? TxState.AUTOCOMMIT : state == TxState.AUTOCOMMIT ? TxState.CLEAN : state);
+   }
+
+   private void endOfTransaction(boolean committed) throws SQLException
+   {
+      final boolean wasDirty = state == TxState.DIRTY;
+      if (!committed) {
+         db.forget(installedInTx);
+      }
+      installedInTx.clear();
+      if (state != TxState.AUTOCOMMIT) {
+         to(TxState.CLEAN);
+      }
+      if (!committed && wasDirty) {
+         capture.endTransaction(real);
+      }
+   }
+
+   static String abbreviate(String sql)
+   {
+      if (sql == null) {
+         return "(batch)";
+      }
+      final String s = sql.strip();
+      return s.length() <= 200 ? s : s.substring(0, 200) + "...";
+   }
+}
