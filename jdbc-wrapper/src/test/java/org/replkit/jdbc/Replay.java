@@ -33,7 +33,7 @@ final class Replay implements AutoCloseable
       final Dialect rd = Dialect.of(replica);
       try (Statement st = replica.createStatement()) {
          // the replica may itself be captured (a second ReplKit database): applied changes are not captured again
-         st.execute(rd == Dialect.POSTGRESQL ? "SET replkit.apply = 'on'" : rd == Dialect.MARIADB ? "SET @replkit_apply = 1" : "SET @RK_APPLY = TRUE");
+         st.execute(rd.applySessionStatement());
       }
    }
 

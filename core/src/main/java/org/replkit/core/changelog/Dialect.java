@@ -50,6 +50,19 @@ public enum Dialect
       throw new SQLException("ReplKit supports PostgreSQL, MariaDB and H2, not " + product, "0A000");
    }
 
+   /**
+    * The statement that marks a session as applying replicated changes: the capture triggers of a
+    * replicate that is itself captured neither record nor refuse its writes, so changes do not loop.
+    */
+   public String applySessionStatement()
+   {
+      return switch (this) {
+         case POSTGRESQL -> "SELECT set_config('replkit.apply', 'on', false)";
+         case MARIADB -> "SET @replkit_apply = 1";
+         case H2 -> "SET @RK_APPLY = TRUE";
+      };
+   }
+
    /** Quotes an identifier, so mixed case, reserved words and odd characters survive. */
    public String quote(String identifier)
    {
