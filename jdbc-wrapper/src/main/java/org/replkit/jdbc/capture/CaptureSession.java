@@ -46,6 +46,12 @@ public final class CaptureSession
       T run() throws SQLException;
    }
 
+   /**
+    * Test seam: runs between the commit record and COMMIT, the window in which a transaction holds its
+    * sequence number but is not yet visible. Tests pause or fail there to prove readers never skip it.
+    */
+   public static volatile Work<Void> beforeCommitForTesting;
+
    private final Connection real;
    private final CapturedDatabase db;
    private final Capture capture;
@@ -275,6 +281,10 @@ public final class CaptureSession
    {
       if (state == TxState.DIRTY) {
          capture.writeCommitRecord(real, db.site);
+         final Work<Void> hook = beforeCommitForTesting;
+         if (hook != null) {
+            hook.run();
+         }
       }
       real.commit();
       endOfTransaction(true);
