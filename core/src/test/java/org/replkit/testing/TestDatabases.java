@@ -184,8 +184,15 @@ public final class TestDatabases
                if (i > 1) {
                   sb.append(" | ");
                }
-               final Object v = rs.getObject(i);
-               sb.append(v instanceof byte[] b ? java.util.HexFormat.of().formatHex(b) : String.valueOf(v));
+               // text forms are exact (fractions of seconds, scale); binary as hex
+               final int type = rs.getMetaData().getColumnType(i);
+               if (type == java.sql.Types.BINARY || type == java.sql.Types.VARBINARY || type == java.sql.Types.LONGVARBINARY || type == java.sql.Types.BLOB) {
+                  final byte[] b = rs.getBytes(i);
+                  sb.append(b == null ? "null" : java.util.HexFormat.of().formatHex(b));
+               }
+               else {
+                  sb.append(rs.getString(i));
+               }
             }
             out.add(sb.toString());
          }

@@ -191,6 +191,9 @@ public final class RowApplier
       if (v == null) {
          ps.setNull(i, dialect == Dialect.POSTGRESQL && kind.nullType == Types.OTHER ? Types.OTHER : kind.nullType == Types.OTHER ? Types.VARCHAR : kind.nullType);
       }
+      else if (dialect == Dialect.H2 && kind == ColumnKind.JSON) {
+         ps.setBytes(i, v.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)); // H2 reads a String as a JSON string scalar
+      }
       else if (dialect == Dialect.POSTGRESQL && (kind == ColumnKind.JSON || kind == ColumnKind.OTHER)) {
          ps.setObject(i, v, Types.OTHER);
       }
