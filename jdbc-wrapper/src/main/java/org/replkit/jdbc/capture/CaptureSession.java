@@ -187,7 +187,7 @@ public final class CaptureSession
    private <T> T ddl(SqlInfo info, String sql, Work<T> work) throws SQLException
    {
       final String schema = CapturedDatabase.currentSchema(capture.dialect(), real);
-      final String table = info.kind() == SqlInfo.Kind.TRUNCATE ? truncatedTable(sql) : null;
+      final String table = info.kind() == SqlInfo.Kind.TRUNCATE ? truncatedTable(sql, db) : null;
       final Change.Op op = info.kind() == SqlInfo.Kind.TRUNCATE ? Change.Op.TRUNCATE : Change.Op.DDL;
       final boolean recorded = !mentionsLogSchema(sql);
       if (!capture.ddlCommits()) {
@@ -236,7 +236,8 @@ public final class CaptureSession
       return sql.contains(db.log.schema() + "\".") || sql.contains(db.log.schema() + "`.") || sql.contains(db.log.schema() + ".");
    }
 
-   private static String truncatedTable(String sql)
+   /** The truncated table as the catalog spells it (unquoted names fold the database's way). */
+   private static String truncatedTable(String sql, CapturedDatabase db)
    {
       final Matcher m = TRUNCATE_TABLE.matcher(sql);
       if (!m.find()) {
@@ -244,7 +245,9 @@ public final class CaptureSession
       }
       final String name = m.group(1);
       final int dot = name.lastIndexOf('.');
-      return SqlClassifier.unquote(dot < 0 ? name : name.substring(dot + 1));
+      final String table = dot < 0 ? name : name.substring(dot + 1);
+      final String unquoted = SqlClassifier.unquote(table);
+      return db.fold(unquoted, !unquoted.equals(table));
    }
 
    private <T> T inOwnTransaction(Work<T> work, Work<Void> after) throws SQLException

@@ -202,7 +202,7 @@ public final class CapturedDatabase
       keys.forEach(known::remove);
    }
 
-   private String fold(String name, boolean quoted)
+   String fold(String name, boolean quoted)
    {
       if (quoted) {
          return name;
