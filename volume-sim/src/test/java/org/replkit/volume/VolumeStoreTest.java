@@ -7,11 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
 
 import org.h2.store.fs.FilePath;
 import org.junit.jupiter.api.AfterEach;
@@ -86,6 +89,44 @@ class VolumeStoreTest {
 
       write(path("vol", "f"), 3L * BLOCK - 50, patch);
       assertEquals(before + 2L * BLOCK, vm.allocatedBytes("dg"), "a block copied once is written in place");
+   }
+
+   /** Every write fills 8 blocks of both volumes with its own number; a snapshot must see one number per volume. */
+   @Test
+   void aSnapshotNeverSeesHalfAWriteOnAnyVolume() throws Exception {
+      vm.createVolume("dg", "vol2", 64L << 20);
+      String a = path("vol", "f");
+      String b = path("vol2", "f");
+      AtomicBoolean stop = new AtomicBoolean();
+      Thread writer = new Thread(() -> {
+         byte[] buf = new byte[8 * BLOCK];
+         try (FileChannel ca = FilePath.get(a).open("rw"); FileChannel cb = FilePath.get(b).open("rw")) {
+            for (int i = 1; !stop.get(); i++) {
+               java.util.Arrays.fill(buf, (byte) i);
+               ca.write(ByteBuffer.wrap(buf), 0);
+               cb.write(ByteBuffer.wrap(buf), 0);
+            }
+         } catch (IOException e) {
+            throw new UncheckedIOException(e);
+         }
+      });
+      write(a, 0, new byte[8 * BLOCK]);
+      write(b, 0, new byte[8 * BLOCK]);
+      writer.start();
+      try {
+         for (int n = 0; n < 40; n++) {
+            vm.copyVolumes("dg", Map.of("vol", "S_vol", "vol2", "S_vol2"));
+            byte[] sa = read(path("S_vol", "f"));
+            byte[] sb = read(path("S_vol2", "f"));
+            assertEquals(1, IntStream.range(0, sa.length).map(i -> sa[i]).distinct().count(), "torn write on vol");
+            assertEquals(1, IntStream.range(0, sb.length).map(i -> sb[i]).distinct().count(), "torn write on vol2");
+            int diff = (byte) (sa[0] - sb[0]);
+            assertTrue(diff == 0 || diff == 1, "vol2 is never ahead of vol, nor more than one write behind: " + diff);
+         }
+      } finally {
+         stop.set(true);
+         writer.join();
+      }
    }
 
    @Test
