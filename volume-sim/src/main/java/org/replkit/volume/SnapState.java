@@ -5,21 +5,23 @@ package org.replkit.volume;
  * asks {@link #next} before it changes anything and records the answer in {@code <root>/<dg>/<name>.snapstate}.
  *
  * <pre>
- *  NONE ──validate──▶ VALIDATED ──snapshot──▶ SNAPSHOT_TAKEN ◀──resync (refresh the snapshot from the original)
- *                         ▲                      │  ▲   │  ▲
- *                         │                mount │  │   │  │ reverse_resync_abort (original back exactly as it was)
- *                         │                      ▼  │   ▼  │
- *                         │         CLONE_MOUNTED ──┘  REVERSE_RESYNC_IN_PROGRESS
- *                         │                umount            │
- *                         └──────── reverse_resync_commit ───┘ (original keeps the snapshot's data; the snapshot
- *                                                              volumes are consumed: take a new snapshot)
+ * from                        option                  to
+ * NONE                        validate                VALIDATED
+ * VALIDATED                   validate                VALIDATED
+ * VALIDATED                   snapshot                SNAPSHOT_TAKEN
+ * SNAPSHOT_TAKEN              validate, resync        SNAPSHOT_TAKEN   (resync: refresh the snapshot from the original)
+ * SNAPSHOT_TAKEN              mount                   CLONE_MOUNTED
+ * CLONE_MOUNTED               umount                  SNAPSHOT_TAKEN
+ * SNAPSHOT_TAKEN              reverse_resync_begin    REVERSE_RESYNC_IN_PROGRESS (original holds the snapshot's data)
+ * REVERSE_RESYNC_IN_PROGRESS  reverse_resync_abort    SNAPSHOT_TAKEN   (original back exactly as it was)
+ * REVERSE_RESYNC_IN_PROGRESS  reverse_resync_commit   VALIDATED        (permanent; the snapshot volumes are consumed)
  * </pre>
  *
- * validate is also accepted in VALIDATED and SNAPSHOT_TAKEN and keeps the state. Anything else is refused with what
- * is wrong and the command that fixes it: a snapplan is validated before a snapshot, a snapshot exists before a
- * resync, a mounted clone is unmounted before anything but umount, a reverse resync is committed or aborted before
- * anything else. Rules that are not about the state (CLUSTERED=yes, the database or clone still open) are checked
- * by FlashSnap, also before it changes anything.
+ * Anything else is refused with what is wrong and the command that fixes it: a snapplan is validated before a
+ * snapshot, a snapshot exists before a resync, a mounted clone is unmounted before anything but umount, a reverse
+ * resync is committed or aborted before anything else. Rules that are not about the state (CLUSTERED=yes, the
+ * database or the clone still open, a snapplan edited since validation) are checked by FlashSnap, also before it
+ * changes anything.
  */
 public enum SnapState {
    NONE, VALIDATED, SNAPSHOT_TAKEN, CLONE_MOUNTED, REVERSE_RESYNC_IN_PROGRESS;
