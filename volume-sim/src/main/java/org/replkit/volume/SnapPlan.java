@@ -98,9 +98,10 @@ public final class SnapPlan {
       Path abs = file.toAbsolutePath().normalize();
       try {
          return new SnapPlan(abs, VolumeManager.load(abs));
+      } catch (java.nio.file.NoSuchFileException e) {
+         throw new VolumeException("No snapplan " + abs + "; pass an existing snapplan file with -f", e);
       } catch (IOException e) {
-         throw new VolumeException("Cannot read snapplan " + abs + ": " + e.getMessage()
-               + "; pass an existing snapplan file with -f", e);
+         throw new VolumeException("Cannot read snapplan " + abs + ": " + e, e);
       }
    }
 
