@@ -183,6 +183,18 @@ class DriverTest
       }
    }
 
+   @Test
+   void explicitInstallListsCapturedAndRefusedTables() throws Exception
+   {
+      try (TestDb db = TestDatabases.create(Kind.H2, "install")) {
+         db.exec("CREATE TABLE acct (id INT PRIMARY KEY, v INT)", "CREATE TABLE loose (v INT)");
+         final var out = new java.io.ByteArrayOutputStream();
+         assertEquals(1, Install.install(db.replkitUrl("replkit.site=I"), new java.io.PrintStream(out, true)));
+         final String text = out.toString();
+         assertTrue(text.contains("captured PUBLIC.ACCT key (ID)") && text.contains("refused  PUBLIC.LOOSE: no primary key") && text.contains("site I"), text);
+      }
+   }
+
    private static Object invoke(java.lang.reflect.Method m, Object target, Object[] args) throws Throwable
    {
       try {
