@@ -74,6 +74,27 @@ class DriverTest
       }
    }
 
+   @Test
+   void wrappingADataSourceThatHandsOutConnectionsWithoutAutocommit() throws Exception
+   {
+      try (TestDb db = TestDatabases.create(Kind.POSTGRESQL, "noauto")) {
+         db.exec("CREATE TABLE acct (id INT PRIMARY KEY, v INT)");
+         final HikariConfig cfg = new HikariConfig();
+         cfg.setJdbcUrl(db.url());
+         cfg.setAutoCommit(false);
+         cfg.setMaximumPoolSize(1);
+         try (HikariDataSource pool = new HikariDataSource(cfg)) {
+            final ReplKitDataSource ds = new ReplKitDataSource(pool, Map.of());
+            try (Connection c = ds.getConnection()) {
+               c.rollback(); // the connection's first transaction rolls back
+               c.createStatement().executeUpdate("INSERT INTO acct VALUES (1, 1)");
+               c.commit();
+            }
+         }
+         assertEquals(1, committed(db));
+      }
+   }
+
    @ParameterizedTest
    @EnumSource(value = Kind.class, names = {"POSTGRESQL", "MARIADB"})
    void hikariWithAWrappedDataSource(Kind kind) throws Exception

@@ -65,6 +65,9 @@ public final class CaptureSession
       this.db = db;
       this.capture = db.capture;
       capture.startSession(real, db.site);
+      if (!real.getAutoCommit()) {
+         real.commit(); // PostgreSQL undoes set_config with the transaction: a first rollback must not unmark the session
+      }
       this.state = real.getAutoCommit() ? TxState.AUTOCOMMIT : TxState.CLEAN;
    }
 
