@@ -142,4 +142,47 @@ class CaptureTest
          assertEquals(2, rep.rows(q, id).size());
       }
    }
+
+   @ParameterizedTest
+   @EnumSource(Kind.class)
+   void statementBatchesAndTablesInAnotherSchema(Kind kind) throws Exception
+   {
+      try (TestDb db = TestDatabases.create(kind, "batch"); TestDb rep = TestDatabases.create(kind, "batch_rep")) {
+         // MariaDB: a schema is a database; its tables are captured when a statement first writes them
+         final String other = kind == Kind.MARIADB ? db.name + "_other" : "other";
+         final String repOther = kind == Kind.MARIADB ? rep.name + "_other" : "other";
+         db.exec("CREATE TABLE acct (id INT PRIMARY KEY, v INT)", (kind == Kind.MARIADB ? "CREATE DATABASE " : "CREATE SCHEMA ") + other,
+                 "CREATE TABLE " + other + ".notes (id INT PRIMARY KEY, txt VARCHAR(20))");
+         rep.exec("CREATE TABLE acct (id INT PRIMARY KEY, v INT)", (kind == Kind.MARIADB ? "CREATE DATABASE " : "CREATE SCHEMA ") + repOther,
+                  "CREATE TABLE " + repOther + ".notes (id INT PRIMARY KEY, txt VARCHAR(20))");
+         try {
+            try (Connection c = DriverManager.getConnection(db.replkitUrl()); Statement st = c.createStatement()) {
+               st.addBatch("INSERT INTO acct VALUES (1, 1)");
+               st.addBatch("INSERT INTO " + other + ".notes VALUES (1, 'n1')");
+               st.addBatch("UPDATE acct SET v = 2 WHERE id = 1");
+               st.executeBatch(); // autocommit: one transaction of its own
+               c.setAutoCommit(false);
+               st.addBatch("INSERT INTO acct VALUES (2, 2)");
+               st.addBatch("DELETE FROM " + other + ".notes WHERE id = 1");
+               st.executeBatch();
+               c.commit();
+            }
+            final List<CommittedTransaction> txs = log(db);
+            assertEquals(List.of("I:acct,I:notes,U:acct", "I:acct,D:notes"), summary(txs));
+            try (Connection p = db.connect(); Connection r = rep.connect();
+                 Replay replay = new Replay(p, r, s -> kind == Kind.MARIADB && s.equals(other) ? repOther : s.equalsIgnoreCase(other) ? s : null)) {
+               assertEquals(2, replay.drain());
+            }
+            assertEquals(db.rows("acct", "id"), rep.rows("acct", "id"));
+            assertEquals(List.of(), rep.rows(repOther + ".notes", "id"));
+            assertEquals(List.of("1 | 2", "2 | 2"), rep.rows("acct", "id"));
+         }
+         finally {
+            if (kind == Kind.MARIADB) {
+               db.exec("DROP DATABASE " + other);
+               rep.exec("DROP DATABASE " + repOther);
+            }
+         }
+      }
+   }
 }

@@ -23,11 +23,17 @@ final class Replay implements AutoCloseable
 
    Replay(Connection primary, Connection replica) throws SQLException
    {
+      this(primary, replica, s -> null);
+   }
+
+   /** {@code schemaMap}: source schema to replica schema (null: the replica's current schema). */
+   Replay(Connection primary, Connection replica, java.util.function.UnaryOperator<String> schemaMap) throws SQLException
+   {
       final Dialect d = Dialect.of(primary);
       this.primary = primary;
       this.replica = replica;
       this.reader = new ChangeLogReader(new ChangeLogSchema(d, ChangeLogSchema.defaultSchema(d, primary)), "test");
-      this.applier = new RowApplier(replica, Dialect.of(replica), s -> null);
+      this.applier = new RowApplier(replica, Dialect.of(replica), schemaMap);
       primary.setAutoCommit(true);
       replica.setAutoCommit(false);
       final Dialect rd = Dialect.of(replica);
