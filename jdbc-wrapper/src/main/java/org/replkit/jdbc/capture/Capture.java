@@ -6,6 +6,7 @@ import org.replkit.core.changelog.Dialect;
 import org.replkit.core.changelog.TableInfo;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 
 /**
@@ -67,8 +68,21 @@ abstract class Capture
    /** After COMMIT or ROLLBACK: forget the transaction id the session carried, where the session carries one. */
    abstract void endTransaction(Connection c) throws SQLException;
 
+   /** SQL giving the current transaction's id, assigning one where the session carries it. */
+   abstract String transactionIdExpression();
+
    /** Records a DDL or TRUNCATE statement in the current transaction. */
-   abstract void recordStatement(Connection c, Change.Op op, String schema, String table, String stmt) throws SQLException;
+   final void recordStatement(Connection c, Change.Op op, String schema, String table, String stmt) throws SQLException
+   {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + log.table("rk_change") + " (tx, op, schema_name, table_name, stmt) VALUES ("
+                                                     + transactionIdExpression() + ", ?, ?, ?, ?)")) {
+         ps.setString(1, String.valueOf(op.code));
+         ps.setString(2, schema);
+         ps.setString(3, table);
+         ps.setString(4, stmt);
+         ps.executeUpdate();
+      }
+   }
 
    /** True when DDL (and TRUNCATE) commit the open transaction, as in MariaDB and H2. */
    abstract boolean ddlCommits();

@@ -1,6 +1,5 @@
 package org.replkit.jdbc.capture;
 
-import org.replkit.core.changelog.Change;
 import org.replkit.core.changelog.ChangeLogSchema;
 import org.replkit.core.changelog.ColumnKind;
 import org.replkit.core.changelog.TableInfo;
@@ -166,17 +165,9 @@ final class MariaDbCapture extends Capture
    }
 
    @Override
-   void recordStatement(Connection c, Change.Op op, String schema, String table, String stmt) throws SQLException
+   String transactionIdExpression()
    {
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + log.table("rk_change")
-                                                     + " (tx, op, schema_name, table_name, stmt) VALUES (@rk_tx := COALESCE(@rk_tx, NEXT VALUE FOR "
-                                                     + log.table("rk_txid") + "), ?, ?, ?, ?)")) {
-         ps.setString(1, String.valueOf(op.code));
-         ps.setString(2, schema);
-         ps.setString(3, table);
-         ps.setString(4, stmt);
-         ps.executeUpdate();
-      }
+      return "@rk_tx := COALESCE(@rk_tx, NEXT VALUE FOR " + log.table("rk_txid") + ")";
    }
 
    @Override

@@ -1,6 +1,5 @@
 package org.replkit.jdbc.capture;
 
-import org.replkit.core.changelog.Change;
 import org.replkit.core.changelog.ChangeLogSchema;
 import org.replkit.core.changelog.TableInfo;
 
@@ -131,16 +130,9 @@ final class PostgresCapture extends Capture
    }
 
    @Override
-   void recordStatement(Connection c, Change.Op op, String schema, String table, String stmt) throws SQLException
+   String transactionIdExpression()
    {
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + log.table("rk_change")
-                                                     + " (tx, op, schema_name, table_name, stmt) VALUES (txid_current(), ?, ?, ?, ?)")) {
-         ps.setString(1, String.valueOf(op.code));
-         ps.setString(2, schema);
-         ps.setString(3, table);
-         ps.setString(4, stmt);
-         ps.executeUpdate();
-      }
+      return "txid_current()";
    }
 
    @Override
