@@ -205,6 +205,21 @@ class DriverTest
    }
 
    @Test
+   void captureLeavesTheSessionsSequenceStateAlone() throws Exception
+   {
+      try (TestDb db = TestDatabases.create(Kind.POSTGRESQL, "lastval")) {
+         db.exec("CREATE TABLE orders (id BIGSERIAL PRIMARY KEY, item TEXT)", "SELECT setval('orders_id_seq', 41)");
+         try (Connection c = DriverManager.getConnection(db.replkitUrl()); Statement st = c.createStatement()) {
+            st.executeUpdate("INSERT INTO orders (item) VALUES ('a')");
+            try (ResultSet rs = st.executeQuery("SELECT lastval()")) {
+               rs.next();
+               assertEquals(42, rs.getLong(1), "lastval() is the application's sequence, not the change log's");
+            }
+         }
+      }
+   }
+
+   @Test
    void explicitInstallListsCapturedAndRefusedTables() throws Exception
    {
       try (TestDb db = TestDatabases.create(Kind.H2, "install")) {

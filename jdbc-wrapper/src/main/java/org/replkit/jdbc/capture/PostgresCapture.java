@@ -11,8 +11,9 @@ import java.sql.Statement;
 
 /**
  * PostgreSQL: one generic plpgsql trigger function writes row_to_json images; the commit sequence comes
- * from a sequence taken under a transaction-scoped advisory lock, which works under every isolation
- * level (a counter row would fail REPEATABLE READ transactions with serialization errors).
+ * from a sequence advanced under a transaction-scoped advisory lock, which works under every isolation
+ * level (a counter row would fail REPEATABLE READ transactions with serialization errors). It is read
+ * and set, never nextval'd, so the application's lastval() stays its own.
  */
 final class PostgresCapture extends Capture
 {
@@ -64,7 +65,8 @@ final class PostgresCapture extends Capture
                     + "BEGIN\n"
                     + "  IF t IS NULL OR NOT EXISTS (SELECT 1 FROM " + s + ".rk_change WHERE tx = t) THEN RETURN NULL; END IF;\n"
                     + "  PERFORM pg_advisory_xact_lock(" + lockKey + ");\n"
-                    + "  n := nextval('" + s.replace("'", "''") + ".rk_seq');\n"
+                    + "  n := coalesce(pg_sequence_last_value('" + s.replace("'", "''") + ".rk_seq'), 0) + 1;\n"
+                    + "  PERFORM setval('" + s.replace("'", "''") + ".rk_seq', n);\n"
                     + "  INSERT INTO " + s + ".rk_commit (seq, tx, site, committed_at) VALUES (n, t, p_site, clock_timestamp() AT TIME ZONE 'UTC');\n"
                     + "  RETURN n;\n"
                     + "END $rk$");
