@@ -185,4 +185,45 @@ class CaptureTest
          }
       }
    }
+
+   @ParameterizedTest
+   @EnumSource(Kind.class)
+   void changingTheCurrentSchemaIsFollowed(Kind kind) throws Exception
+   {
+      try (TestDb db = TestDatabases.create(kind, "search")) {
+         final String other = kind == Kind.MARIADB ? db.name + "_s2" : "S2";
+         db.exec("CREATE TABLE notes (id INT PRIMARY KEY)", (kind == Kind.MARIADB ? "CREATE DATABASE " : "CREATE SCHEMA ") + other,
+                 "CREATE TABLE " + other + ".notes (id INT PRIMARY KEY)");
+         try {
+            try (Connection c = DriverManager.getConnection(db.replkitUrl()); Statement st = c.createStatement()) {
+               st.executeUpdate("INSERT INTO notes VALUES (1)");
+               // by SQL text, then by the JDBC call: the unqualified name must now mean the other schema's table
+               st.execute(switch (kind) {
+                  case POSTGRESQL -> "SET search_path TO s2";
+                  case MARIADB -> "USE " + other;
+                  case H2 -> "SET SCHEMA S2";
+               });
+               st.executeUpdate("INSERT INTO notes VALUES (2)");
+               if (kind == Kind.MARIADB) {
+                  c.setCatalog(db.name);
+               }
+               else {
+                  c.setSchema(kind == Kind.H2 ? "PUBLIC" : "public");
+               }
+               st.executeUpdate("INSERT INTO notes VALUES (3)");
+            }
+            final List<String> tables = new ArrayList<>();
+            for (CommittedTransaction tx : log(db)) {
+               tables.add(tx.changes().get(0).schema().toLowerCase() + "." + tx.changes().get(0).after().replaceAll("\\D", ""));
+            }
+            final String main = kind == Kind.MARIADB ? db.name : "public";
+            assertEquals(List.of(main + ".1", other.toLowerCase() + ".2", main + ".3"), tables);
+         }
+         finally {
+            if (kind == Kind.MARIADB) {
+               db.exec("DROP DATABASE " + other);
+            }
+         }
+      }
+   }
 }

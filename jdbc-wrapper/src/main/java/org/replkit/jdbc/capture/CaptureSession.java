@@ -56,6 +56,8 @@ public final class CaptureSession
    private final CapturedDatabase db;
    private final Capture capture;
    private TxState state;
+   /** The session's current schema, cached: pgjdbc answers getSchema() with a round trip. Null: unknown. */
+   private String currentSchema;
    /** Tables whose trigger this transaction installed (PostgreSQL): forgotten again if it rolls back. */
    private final List<String> installedInTx = new ArrayList<>();
 
@@ -93,10 +95,28 @@ public final class CaptureSession
       return execute(SqlClassifier.classify(sql), sql, work);
    }
 
+   /** The application changed (or may have changed) the current schema. */
+   public void schemaChanged()
+   {
+      currentSchema = null;
+   }
+
+   private String currentSchema() throws SQLException
+   {
+      String s = currentSchema;
+      if (s == null) {
+         currentSchema = s = CapturedDatabase.currentSchema(capture.dialect(), real);
+      }
+      return s;
+   }
+
    public <T> T execute(SqlInfo info, String sql, Work<T> work) throws SQLException
    {
       switch (info.kind()) {
-         case READ, OTHER:
+         case READ:
+            return work.run();
+         case OTHER:
+            currentSchema = null; // SET search_path, USE, SET SCHEMA
             return work.run();
          case BEGIN:
             throw new SQLException("ReplKit must see transaction boundaries: use Connection.setAutoCommit(false) instead of '"
@@ -149,6 +169,9 @@ public final class CaptureSession
 
    private <T> T write(SqlInfo info, String sql, Work<T> work) throws SQLException
    {
+      if (info.kind() == SqlInfo.Kind.CALL) {
+         currentSchema = null; // a procedure or block may change the search path
+      }
       refuseIfNeeded(info, sql);
       ensureCaptured(info);
       if (state == TxState.AUTOCOMMIT) {
@@ -170,7 +193,7 @@ public final class CaptureSession
       if (info.tables().isEmpty()) {
          return;
       }
-      final String current = CapturedDatabase.currentSchema(capture.dialect(), real);
+      final String current = currentSchema();
       if (db.knows(info.tables(), current)) {
          return;
       }
@@ -189,7 +212,8 @@ public final class CaptureSession
 
    private <T> T ddl(SqlInfo info, String sql, Work<T> work) throws SQLException
    {
-      final String schema = CapturedDatabase.currentSchema(capture.dialect(), real);
+      currentSchema = null;
+      final String schema = currentSchema();
       final String table = info.kind() == SqlInfo.Kind.TRUNCATE ? truncatedTable(sql, db) : null;
       final Change.Op op = info.kind() == SqlInfo.Kind.TRUNCATE ? Change.Op.TRUNCATE : Change.Op.DDL;
       final boolean recorded = !mentionsLogSchema(sql);

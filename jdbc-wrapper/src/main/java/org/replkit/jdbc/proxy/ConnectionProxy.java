@@ -316,6 +316,7 @@ public final class ConnectionProxy implements Connection
    public void setCatalog(String p1) throws SQLException
    {
       delegate.setCatalog(p1);
+      session.schemaChanged();
    }
 
    @Override
@@ -364,6 +365,7 @@ public final class ConnectionProxy implements Connection
    public void setSchema(String p1) throws SQLException
    {
       delegate.setSchema(p1);
+      session.schemaChanged();
    }
 
    @Override
