@@ -21,9 +21,6 @@ import java.sql.SQLException;
  */
 abstract class Capture
 {
-   /** Bumped when routines or triggers change shape, so existing installs are refreshed. */
-   static final String CAPTURE_VERSION = "1";
-
    final ChangeLogSchema log;
 
    Capture(ChangeLogSchema log)

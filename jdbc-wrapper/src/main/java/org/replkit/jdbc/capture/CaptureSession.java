@@ -175,7 +175,7 @@ public final class CaptureSession
       refuseIfNeeded(info, sql);
       ensureCaptured(info);
       if (state == TxState.AUTOCOMMIT) {
-         return inOwnTransaction(work, null);
+         return inOwnTransaction(work);
       }
       to(TxState.DIRTY);
       return work.run();
@@ -228,7 +228,7 @@ public final class CaptureSession
             return r;
          };
          if (state == TxState.AUTOCOMMIT) {
-            return inOwnTransaction(withRecord, null);
+            return inOwnTransaction(withRecord);
          }
          to(TxState.DIRTY);
          return withRecord.run();
@@ -277,14 +277,11 @@ public final class CaptureSession
       return db.fold(unquoted, !unquoted.equals(table));
    }
 
-   private <T> T inOwnTransaction(Work<T> work, Work<Void> after) throws SQLException
+   private <T> T inOwnTransaction(Work<T> work) throws SQLException
    {
       real.setAutoCommit(false);
       try {
          final T r = work.run();
-         if (after != null) {
-            after.run();
-         }
          capture.writeCommitRecord(real, db.site);
          real.commit();
          return r;

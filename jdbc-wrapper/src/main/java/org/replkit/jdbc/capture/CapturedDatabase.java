@@ -126,9 +126,7 @@ public final class CapturedDatabase
             }
          }
          for (String table : tables) {
-            if (!table.startsWith("rk_") || !schema.equals(log.schema())) {
-               ensure(c, schema, table, addedInTx);
-            }
+            ensure(c, schema, table, addedInTx);
          }
       }
    }
@@ -185,15 +183,14 @@ public final class CapturedDatabase
    synchronized void ensureTables(Connection c, List<SqlInfo.TableRef> refs, String currentSchema, List<String> addedInTx) throws SQLException
    {
       for (SqlInfo.TableRef r : refs) {
-         final String schema = resolve(c, r.schema() == null ? currentSchema : r.schema(), r.quoted(), true, null);
-         final String table = schema == null ? null : resolve(c, schema, r.quoted(), false, r.name());
-         if (table != null) {
+         final String schema = fold(r.schema() == null ? currentSchema : r.schema(), r.quoted());
+         final String table = catalogTable(c, schema, fold(r.name(), r.quoted()));
+         if (table != null) { // a table that does not exist: let the database report it
             lockInstall(c);
             ensure(c, schema, table, addedInTx);
-            // the statement's own spelling may fold differently from the catalog's: remember both
-            known.add(fold(r.schema() == null ? currentSchema : r.schema(), r.quoted()) + '\u0000' + fold(r.name(), r.quoted()));
+            // the statement's own spelling may differ from the catalog's: remember both
+            known.add(schema + '\u0000' + fold(r.name(), r.quoted()));
          }
-         // a table that does not exist: let the database report it
       }
    }
 
@@ -214,15 +211,11 @@ public final class CapturedDatabase
       };
    }
 
-   /** The catalog's exact spelling of a schema (or of a table in {@code schema}), or null. */
-   private String resolve(Connection c, String schemaOrNull, boolean quoted, boolean isSchema, String table) throws SQLException
+   /** The catalog's exact spelling of a table in {@code schema}: an exact match, else a case-insensitive one, else null. */
+   private String catalogTable(Connection c, String schema, String wanted) throws SQLException
    {
       final boolean mariadb = log.dialect() == Dialect.MARIADB;
-      if (isSchema) {
-         return schemaOrNull == null ? null : fold(schemaOrNull, quoted);
-      }
-      final String wanted = fold(table, quoted);
-      try (ResultSet rs = c.getMetaData().getTables(mariadb ? schemaOrNull : null, mariadb ? null : schemaOrNull, null, null)) {
+      try (ResultSet rs = c.getMetaData().getTables(mariadb ? schema : null, mariadb ? null : schema, null, null)) {
          String caseInsensitive = null;
          while (rs.next()) {
             final String n = rs.getString("TABLE_NAME");
