@@ -1,0 +1,220 @@
+package org.replkit.bench;
+
+import org.replkit.bench.BenchOptions.Db;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One fresh database of a run: created next to the admin URL's database, filled with the pgbench-like
+ * tables through a plain (non-ReplKit) connection, dropped at the end.
+ *
+ * <p>Loading must happen before the first {@code jdbc:replkit:} connection to the database: that
+ * connection installs the capture triggers on the existing tables, and from then on the triggers refuse
+ * writes from plain connections.
+ */
+final class BenchDatabase implements AutoCloseable
+{
+   final Db db;
+   final String name;
+   /** The plain JDBC URL of this database. */
+   final String url;
+   private final String adminUrl;
+   private boolean dropped;
+
+   private BenchDatabase(Db db, String name, String url, String adminUrl)
+   {
+      this.db = db;
+      this.name = name;
+      this.url = url;
+      this.adminUrl = adminUrl;
+   }
+
+   static BenchDatabase create(Db db, String urlBase, String name) throws SQLException
+   {
+      switch (db) {
+         case H2:
+            // in memory, kept while the JVM runs; close() shuts it down
+            return new BenchDatabase(db, name, "jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=-1", null);
+         case POSTGRESQL:
+         case MARIADB:
+            admin(urlBase, "CREATE DATABASE " + name);
+            return new BenchDatabase(db, name, withDatabase(urlBase, name), urlBase);
+         default:
+            throw new IllegalArgumentException(db.toString());
+      }
+   }
+
+   /** The same server URL with another database: jdbc:x://host:port/DB?params. */
+   static String withDatabase(String url, String database)
+   {
+      final int scheme = url.indexOf("://");
+      if (scheme < 0) {
+         throw new IllegalArgumentException("expected jdbc:<driver>://host:port/database?parameters but found " + url);
+      }
+      final int q = url.indexOf('?', scheme);
+      final int end = q < 0 ? url.length() : q;
+      final int slash = url.indexOf('/', scheme + 3);
+      final String server = slash < 0 || slash > end ? url.substring(0, end) : url.substring(0, slash);
+      return server + "/" + database + url.substring(end);
+   }
+
+   /** The jdbc:replkit: URL of this database. */
+   String replkitUrl()
+   {
+      return "jdbc:replkit:" + url.substring("jdbc:".length());
+   }
+
+   private static void admin(String adminUrl, String sql) throws SQLException
+   {
+      try (Connection c = DriverManager.getConnection(adminUrl); Statement st = c.createStatement()) {
+         st.execute(sql);
+      }
+   }
+
+   Connection plain() throws SQLException
+   {
+      return DriverManager.getConnection(url);
+   }
+
+   /** Creates and fills branches, tellers, accounts and history, as pgbench -i does, data generated on the server. */
+   void load(BenchOptions o) throws SQLException
+   {
+      try (Connection c = plain(); Statement st = c.createStatement()) {
+         c.setAutoCommit(true);
+         for (String ddl : tables()) {
+            st.execute(ddl);
+         }
+         st.executeUpdate("INSERT INTO branches (bid, bbalance) " + series(1, o.scale, "g, 0"));
+         st.executeUpdate("INSERT INTO tellers (tid, bid, tbalance) " + series(1, o.tellers(), "g, (g - 1) // 10 + 1, 0"));
+         // accounts by branch: bounded statements (MariaDB's single huge INSERT ... SELECT is slow to undo-log)
+         for (int b = 0; b < o.scale; b++) {
+            final long from = (long) b * o.accountsPerBranch + 1;
+            st.executeUpdate("INSERT INTO accounts (aid, bid, abalance, filler) "
+                             + series(from, from + o.accountsPerBranch - 1, "g, " + (b + 1) + ", 0, ''"));
+         }
+         // primary keys after the data, as pgbench does: faster, and ReplKit needs them before it captures
+         st.execute("ALTER TABLE branches ADD PRIMARY KEY (bid)");
+         st.execute("ALTER TABLE tellers ADD PRIMARY KEY (tid)");
+         st.execute("ALTER TABLE accounts ADD PRIMARY KEY (aid)");
+         for (String t : List.of("branches", "tellers", "accounts", "history")) {
+            switch (db) {
+               case POSTGRESQL -> st.execute("VACUUM ANALYZE " + t);
+               case MARIADB -> {
+                  try (ResultSet rs = st.executeQuery("ANALYZE TABLE " + t)) {
+                     while (rs.next()) {
+                        // drain
+                     }
+                  }
+               }
+               case H2 -> { }
+            }
+         }
+         if (db == Db.H2) {
+            st.execute("ANALYZE");
+         }
+      }
+   }
+
+   private List<String> tables()
+   {
+      final String engine = db == Db.MARIADB ? " ENGINE=InnoDB" : "";
+      final String hid = switch (db) {
+         case POSTGRESQL -> "BIGSERIAL";
+         case MARIADB -> "BIGINT NOT NULL AUTO_INCREMENT";
+         case H2 -> "BIGINT GENERATED BY DEFAULT AS IDENTITY";
+      };
+      final List<String> ddl = new ArrayList<>();
+      ddl.add("CREATE TABLE branches (bid INT NOT NULL, bbalance INT, filler CHAR(88))" + engine);
+      ddl.add("CREATE TABLE tellers (tid INT NOT NULL, bid INT, tbalance INT, filler CHAR(84))" + engine);
+      ddl.add("CREATE TABLE accounts (aid INT NOT NULL, bid INT, abalance INT, filler CHAR(84))" + engine);
+      // ReplKit refuses writes to tables without a primary key: history gets a generated one
+      ddl.add("CREATE TABLE history (hid " + hid + " PRIMARY KEY, tid INT, bid INT, aid INT, delta INT, mtime TIMESTAMP, filler CHAR(22))" + engine);
+      return ddl;
+   }
+
+   /**
+    * {@code SELECT <columns> FROM <from..to>}: each {@code g} in {@code columns} stands for the row number,
+    * {@code //} for integer division.
+    */
+   private String series(long from, long to, String columns)
+   {
+      final String g = switch (db) {
+         case POSTGRESQL -> "g";
+         case MARIADB -> "seq";
+         case H2 -> "X";
+      };
+      final String source = switch (db) {
+         case POSTGRESQL -> "generate_series(" + from + ", " + to + ") AS s(g)";
+         case MARIADB -> "seq_" + from + "_to_" + to; // the Sequence engine, on by default
+         case H2 -> "SYSTEM_RANGE(" + from + ", " + to + ")";
+      };
+      return "SELECT " + columns.replace("g", g).replace("//", db == Db.MARIADB ? "DIV" : "/") + " FROM " + source;
+   }
+
+   /** Server facts worth printing next to the numbers. */
+   String describeServer() throws SQLException
+   {
+      try (Connection c = plain()) {
+         final var md = c.getMetaData();
+         final StringBuilder sb = new StringBuilder(md.getDatabaseProductName() + " " + md.getDatabaseProductVersion());
+         if (db == Db.POSTGRESQL) {
+            try (Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT current_setting('fsync'), current_setting('synchronous_commit'), "
+                                                + "current_setting('shared_buffers'), current_setting('wal_sync_method')")) {
+               rs.next();
+               sb.append(" (fsync=").append(rs.getString(1)).append(", synchronous_commit=").append(rs.getString(2))
+                 .append(", shared_buffers=").append(rs.getString(3)).append(", wal_sync_method=").append(rs.getString(4)).append(')');
+            }
+         }
+         else if (db == Db.MARIADB) {
+            try (Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT @@innodb_flush_log_at_trx_commit, @@sync_binlog, @@log_bin, @@innodb_buffer_pool_size")) {
+               rs.next();
+               sb.append(" (innodb_flush_log_at_trx_commit=").append(rs.getString(1)).append(", sync_binlog=").append(rs.getString(2))
+                 .append(", log_bin=").append(rs.getString(3)).append(", innodb_buffer_pool_size=").append(rs.getString(4)).append(')');
+            }
+         }
+         return sb.toString();
+      }
+   }
+
+   /** Before a measured phase: a checkpoint, so one is less likely to land in the middle of the phase. */
+   void settle() throws SQLException
+   {
+      if (db == Db.POSTGRESQL) {
+         try (Connection c = plain(); Statement st = c.createStatement()) {
+            st.execute("CHECKPOINT");
+         }
+         catch (SQLException notSuperuser) {
+            // only a superuser may CHECKPOINT: then the phases just take their chances
+         }
+      }
+   }
+
+   @Override
+   public void close() throws SQLException
+   {
+      if (dropped) {
+         return;
+      }
+      dropped = true;
+      switch (db) {
+         case H2 -> {
+            try (Connection c = plain(); Statement st = c.createStatement()) {
+               st.execute("SHUTDOWN");
+            }
+         }
+         case POSTGRESQL -> admin(adminUrl, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+         case MARIADB -> {
+            admin(adminUrl, "DROP DATABASE IF EXISTS " + name);
+            admin(adminUrl, "DROP DATABASE IF EXISTS replkit_" + name); // ReplKit's change log on MariaDB
+         }
+      }
+   }
+}
