@@ -57,8 +57,15 @@ abstract class Capture
    abstract void startSession(Connection c, String site) throws SQLException;
 
    /**
-    * Writes the commit record of the current transaction if it captured anything: takes the next commit
-    * sequence under the serializing lock. Called just before COMMIT.
+    * Writes the commit record of the current transaction if it captured anything (the next commit
+    * sequence, taken under the serializing lock) and commits, in one round trip where the database
+    * allows: the lock is then held for the commit's flush only, not for a trip to the client and back.
+    */
+   abstract void commit(Connection c, String site) throws SQLException;
+
+   /**
+    * The commit record alone, COMMIT left to the caller. Only for the test seam that pauses or fails
+    * between the two, to prove readers never skip a transaction holding a sequence number.
     */
    abstract void writeCommitRecord(Connection c, String site) throws SQLException;
 

@@ -122,11 +122,10 @@ public final class CaptureSession
             throw new SQLException("ReplKit must see transaction boundaries: use Connection.setAutoCommit(false) instead of '"
                                    + abbreviate(sql) + "'", "25000");
          case COMMIT: {
-            final T r;
             if (state == TxState.DIRTY) {
-               capture.writeCommitRecord(real, db.site);
+               capture.commit(real, db.site); // the application's COMMIT then finds nothing left to commit
             }
-            r = work.run();
+            final T r = work.run();
             endOfTransaction(true);
             return r;
          }
@@ -233,9 +232,9 @@ public final class CaptureSession
          to(TxState.DIRTY);
          return withRecord.run();
       }
-      // MariaDB, H2: the statement commits the open transaction, so give that its commit record first
+      // MariaDB, H2: the statement would commit the open transaction anyway; commit it with its record first
       if (state == TxState.DIRTY) {
-         capture.writeCommitRecord(real, db.site);
+         capture.commit(real, db.site);
       }
       final T r;
       try {
@@ -252,7 +251,7 @@ public final class CaptureSession
          db.rescan(real, null);
          if (recorded) {
             capture.recordStatement(real, op, schema, table, sql);
-            capture.writeCommitRecord(real, db.site);
+            capture.commit(real, db.site);
          }
       });
       return r;
@@ -282,8 +281,7 @@ public final class CaptureSession
       real.setAutoCommit(false);
       try {
          final T r = work.run();
-         capture.writeCommitRecord(real, db.site);
-         real.commit();
+         capture.commit(real, db.site);
          return r;
       }
       catch (SQLException | RuntimeException e) {
@@ -306,14 +304,18 @@ public final class CaptureSession
 
    public void commit() throws SQLException
    {
-      if (state == TxState.DIRTY) {
+      final Work<Void> hook = beforeCommitForTesting;
+      if (state == TxState.DIRTY && hook != null) {
          capture.writeCommitRecord(real, db.site);
-         final Work<Void> hook = beforeCommitForTesting;
-         if (hook != null) {
-            hook.run();
-         }
+         hook.run();
+         real.commit();
       }
-      real.commit();
+      else if (state == TxState.DIRTY) {
+         capture.commit(real, db.site);
+      }
+      else {
+         real.commit();
+      }
       endOfTransaction(true);
    }
 
@@ -330,7 +332,7 @@ public final class CaptureSession
    public void setAutoCommit(boolean autoCommit) throws SQLException
    {
       if (autoCommit && state == TxState.DIRTY) {
-         capture.writeCommitRecord(real, db.site); // JDBC: switching autocommit on commits the open transaction
+         capture.commit(real, db.site); // JDBC: switching autocommit on commits the open transaction
       }
       real.setAutoCommit(autoCommit);
       if (autoCommit) {

@@ -82,6 +82,13 @@ final class H2Capture extends Capture
    }
 
    @Override
+   void commit(Connection c, String site) throws SQLException
+   {
+      writeCommitRecord(c, site); // in-process: no round trip to save
+      c.commit();
+   }
+
+   @Override
    void writeCommitRecord(Connection c, String site) throws SQLException
    {
       try (Statement st = c.createStatement();
