@@ -13,13 +13,16 @@ import java.util.Map;
 /**
  * Reads committed transactions from a primary's change log, in commit-sequence order.
  *
- * <p>Why reading "every visible commit row above my position" never skips a transaction that is still
- * committing: a transaction takes its sequence number at commit time while holding a lock that the next
- * committer must take to get the next number (the counter row on MariaDB and H2, a transaction-scoped
- * advisory lock on PostgreSQL), and the database releases that lock only after the commit is visible to
- * new snapshots. So once number n is visible, every committed number below n is visible too. A number
- * below a visible one that never appears belonged to a transaction that rolled back after taking it
- * (PostgreSQL's sequence does not roll back): its lock was released, so it ended. No timeout decides it.
+ * <p>Why this never skips a transaction that is still committing. A transaction takes its sequence
+ * number at commit time, after every row lock it waits for was granted, so numbers follow write-write
+ * conflicts. On MariaDB and H2 the number comes from a counter row whose lock the next committer needs and
+ * which is released only when the commit is visible: once n is visible, every number below it is too, and
+ * a rolled-back transaction gives its number back. On PostgreSQL commits flush concurrently, so n+1 can be
+ * visible while n is still committing, and a transaction that fails after taking n leaves a hole. There
+ * the transaction holding n holds an advisory lock on n until it ends ({@link ChangeLogSchema#inFlightLockKeySql}):
+ * for a number missing below a visible one the reader asks for that lock. Held: still committing, so
+ * the read stops before it. Free: the transaction ended; either its row is visible now (read again) or
+ * it rolled back and the number is a hole for good. No timeout decides anything.
  *
  * <p>A reader polls with short statements (autocommit), never holding a snapshot open.
  */
@@ -58,6 +61,10 @@ public final class ChangeLogReader
             }
          }
       }
+      final int deliverable = deliverable(c, commits, afterSeq);
+      if (deliverable < commits.size()) {
+         commits.subList(deliverable, commits.size()).clear();
+      }
       if (commits.isEmpty()) {
          return List.of();
       }
@@ -86,6 +93,44 @@ public final class ChangeLogReader
                                           byTx.getOrDefault(m[1], List.of())));
       }
       return out;
+   }
+
+   /** How many of the visible commits (in sequence order) can be delivered: up to the first number still committing. */
+   private int deliverable(Connection c, List<long[]> commits, long afterSeq) throws SQLException
+   {
+      long expected = afterSeq + 1;
+      for (int i = 0; i < commits.size(); i++) {
+         final long seq = commits.get(i)[0];
+         for (long hole = expected; hole < seq; hole++) {
+            if (log.dialect() != Dialect.POSTGRESQL || !holeIsFinal(c, hole)) {
+               return i;
+            }
+         }
+         expected = seq + 1;
+      }
+      return commits.size();
+   }
+
+   /** PostgreSQL: true when the transaction that took {@code seq} has ended without committing it. */
+   private boolean holeIsFinal(Connection c, long seq) throws SQLException
+   {
+      final String key = log.inFlightLockKeySql() + ", " + "(" + seq + " % 2147483647)::int";
+      try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_lock(" + key + ")");
+           ResultSet rs = ps.executeQuery()) {
+         rs.next();
+         if (!rs.getBoolean(1)) {
+            return false; // still committing
+         }
+      }
+      try (PreparedStatement unlock = c.prepareStatement("SELECT pg_advisory_unlock(" + key + ")")) {
+         unlock.execute();
+      }
+      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + log.table("rk_commit") + " WHERE seq = ?")) {
+         ps.setLong(1, seq);
+         try (ResultSet rs = ps.executeQuery()) {
+            return !rs.next(); // visible now: deliver it in order on the next read
+         }
+      }
    }
 
    /**

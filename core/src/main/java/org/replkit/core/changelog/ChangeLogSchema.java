@@ -65,6 +65,17 @@ public final class ChangeLogSchema
       return dialect.quote(schema) + '.' + dialect.quote(name);
    }
 
+   /**
+    * PostgreSQL: the first key of the advisory lock a committing transaction holds on its own commit
+    * sequence number (second key: the number modulo 2^31-1) from taking the number until it ends. A
+    * reader that finds a number missing below a visible one asks for this lock: held means the
+    * transaction is still committing; free means it ended, committed (now visible) or rolled back.
+    */
+   public String inFlightLockKeySql()
+   {
+      return "hashtext('replkit-inflight:" + schema.replace("'", "''") + "')";
+   }
+
    /** True when this schema's change log exists in the database. */
    public boolean isInstalled(Connection c) throws SQLException
    {

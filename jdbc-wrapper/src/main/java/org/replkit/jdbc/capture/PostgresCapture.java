@@ -11,9 +11,8 @@ import java.sql.Statement;
 
 /**
  * PostgreSQL: one generic plpgsql trigger function writes row_to_json images; the commit sequence comes
- * from a sequence advanced under a transaction-scoped advisory lock, which works under every isolation
- * level (a counter row would fail REPEATABLE READ transactions with serialization errors). It is read
- * and set, never nextval'd, so the application's lastval() stays its own.
+ * from advisory locks and a sequence (see rk_commit), which works under every isolation level (a counter
+ * row would fail REPEATABLE READ transactions with serialization errors) and lets commits flush together.
  */
 final class PostgresCapture extends Capture
 {
@@ -57,16 +56,28 @@ final class PostgresCapture extends Capture
                     + "  END IF;\n"
                     + "  RETURN NULL;\n"
                     + "END $rk$");
-         // Takes the commit sequence as late as possible: the caller COMMITs right after. The advisory lock
-         // is held until that commit ends, so the next committer gets a higher number only after this
-         // transaction is visible (see ChangeLogReader).
+         // Takes the commit sequence as late as possible: the caller COMMITs in the same message. Numbers
+         // come from a short critical section (a session lock released before COMMIT, so concurrent commits
+         // still flush together); each transaction then holds an advisory lock on its own number until it
+         // ends, which is how a reader tells a number still committing from one rolled back. Conflicting
+         // transactions cannot reach this point before the one they wait for has ended, so numbers follow
+         // every write-write conflict. The sequence is read and set, never nextval'd, so the application's
+         // lastval() stays its own.
+         final String seq = sqlString(dialect().quote(log.schema()) + ".rk_seq");
          st.execute("CREATE OR REPLACE FUNCTION " + s + ".rk_commit(p_site text) RETURNS bigint LANGUAGE plpgsql AS $rk$\n"
                     + "DECLARE t bigint := txid_current_if_assigned(); n bigint;\n"
                     + "BEGIN\n"
                     + "  IF t IS NULL OR NOT EXISTS (SELECT 1 FROM " + s + ".rk_change WHERE tx = t) THEN RETURN NULL; END IF;\n"
-                    + "  PERFORM pg_advisory_xact_lock(" + lockKey + ");\n"
-                    + "  n := coalesce(pg_sequence_last_value('" + s.replace("'", "''") + ".rk_seq'), 0) + 1;\n"
-                    + "  PERFORM setval('" + s.replace("'", "''") + ".rk_seq', n);\n"
+                    + "  PERFORM pg_advisory_lock(" + lockKey + ");\n"
+                    + "  BEGIN\n"
+                    + "    n := coalesce(pg_sequence_last_value(" + seq + "), 0) + 1;\n"
+                    + "    PERFORM setval(" + seq + ", n);\n"
+                    + "    PERFORM pg_advisory_xact_lock(" + log.inFlightLockKeySql() + ", (n % 2147483647)::int);\n"
+                    + "  EXCEPTION WHEN query_canceled OR others THEN\n"
+                    + "    PERFORM pg_advisory_unlock(" + lockKey + ");\n"
+                    + "    RAISE;\n"
+                    + "  END;\n"
+                    + "  PERFORM pg_advisory_unlock(" + lockKey + ");\n"
                     + "  INSERT INTO " + s + ".rk_commit (seq, tx, site, committed_at) VALUES (n, t, p_site, clock_timestamp() AT TIME ZONE 'UTC');\n"
                     + "  RETURN n;\n"
                     + "END $rk$");
