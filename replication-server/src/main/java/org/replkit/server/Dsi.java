@@ -142,6 +142,14 @@ final class Dsi implements Runnable
       return true;
    }
 
+   /** DOWN becomes ACTIVE once the database is reached again; a suspension stays. */
+   private synchronized void reconnected()
+   {
+      if (state == State.DOWN) {
+         to(State.ACTIVE, null);
+      }
+   }
+
    void start()
    {
       try {
@@ -198,7 +206,7 @@ final class Dsi implements Runnable
          try {
             if (replicate == null) {
                connect();
-               to(State.ACTIVE, null);
+               reconnected();
             }
             if (state != State.ACTIVE) {
                status(false, state);

@@ -117,6 +117,14 @@ final class LogReader implements Runnable
       return true;
    }
 
+   /** DOWN becomes ACTIVE once the database is reached again; a suspension stays. */
+   private synchronized void reconnected()
+   {
+      if (state == State.DOWN) {
+         to(State.ACTIVE, null);
+      }
+   }
+
    void start()
    {
       thread = new Thread(this, "replkit-repagent-" + site.name());
@@ -158,7 +166,7 @@ final class LogReader implements Runnable
             }
             if (primary == null) {
                connect();
-               to(State.ACTIVE, null);
+               reconnected();
             }
             if (readOnce() == 0) {
                truncateIfDue(true);
