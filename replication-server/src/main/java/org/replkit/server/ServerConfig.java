@@ -106,7 +106,7 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
          if (!names.add(name)) {
             throw new ConfigException(where + ": site " + name + " is defined twice");
          }
-         sites.add(new Site(name, db(s, where, env, Set.of("name", "pollMillis")), Long.parseLong(str(s, "pollMillis", where, env, "50"))));
+         sites.add(new Site(name, db(s, where, env, Set.of("name", "pollMillis")), num(s, "pollMillis", where, env, 50)));
       }
       final List<Conn> conns = new ArrayList<>();
       final Set<String> connNames = new HashSet<>();
@@ -140,7 +140,7 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
             throw new ConfigException(where + ": no site to replicate from (define sites, or list them in from)");
          }
          conns.add(new Conn(name, db(c, where, env, Set.of()), from, c.get("schema") == null ? null : str(c, "schema", where, env, null),
-                            Integer.parseInt(str(c, "groupTransactions", where, env, "50")), Integer.parseInt(str(c, "groupRows", where, env, "5000"))));
+                            (int) num(c, "groupTransactions", where, env, 50), (int) num(c, "groupRows", where, env, 5000)));
       }
       if (sites.isEmpty() && conns.isEmpty()) {
          throw new ConfigException("the configuration has no sites and no connections: nothing to replicate");
@@ -202,6 +202,21 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
       }
       x.appendTail(sb);
       return sb.toString();
+   }
+
+   private static long num(Map<?, ?> m, String key, String where, UnaryOperator<String> env, long dflt)
+   {
+      final String v = str(m, key, where, env, String.valueOf(dflt));
+      try {
+         final long n = Long.parseLong(v.trim());
+         if (n < 1 || n > Integer.MAX_VALUE) {
+            throw new NumberFormatException();
+         }
+         return n;
+      }
+      catch (NumberFormatException e) {
+         throw new ConfigException(where + "." + key + ": expected a positive whole number, found '" + v + "'");
+      }
    }
 
    private static List<?> list(Map<?, ?> m, String key)
