@@ -540,7 +540,10 @@ final class Dsi implements Runnable
          control.connectionState(cfg.name(), shown.name(), lastApplied, applied, depth == 0 ? 0 : lagMs, depth, failing, error);
       }
       catch (SQLException | RuntimeException e) {
-         LOG.warn("DSI for {}: cannot record its state in the control database: {}", cfg.name(), e.getMessage());
+         // at shutdown an embedded AUTO_SERVER control database may already be closed by H2's own exit hook
+         if (state != State.STOPPED) {
+            LOG.warn("DSI for {}: cannot record its state in the control database: {}", cfg.name(), e.getMessage());
+         }
       }
    }
 

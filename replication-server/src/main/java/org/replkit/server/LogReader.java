@@ -287,7 +287,10 @@ final class LogReader implements Runnable
          control.siteState(site.name(), state.name(), last == null ? 0 : last.seq(), truncated, queued, error);
       }
       catch (SQLException | RuntimeException e) {
-         LOG.warn("RepAgent for {}: cannot record its state in the control database: {}", site.name(), e.getMessage());
+         // at shutdown an embedded AUTO_SERVER control database may already be closed by H2's own exit hook
+         if (state != State.STOPPED) {
+            LOG.warn("RepAgent for {}: cannot record its state in the control database: {}", site.name(), e.getMessage());
+         }
       }
    }
 

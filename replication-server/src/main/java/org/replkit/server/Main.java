@@ -38,6 +38,7 @@ public final class Main implements Runnable
          System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", args.length > 0 && args[0].equals("server") ? "info" : "warn");
       }
       System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+      System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
       return new CommandLine(new Main()).setExecutionExceptionHandler((e, cmd, parsed) -> {
          cmd.getErr().println("replkit " + cmd.getCommandName() + ": " + message(e));
          if (!(e instanceof ServerConfig.ConfigException || e instanceof SQLException || e instanceof IllegalArgumentException

@@ -76,7 +76,12 @@ public final class ReplicationServer implements AutoCloseable
    public static ControlDb openControl(ServerConfig.Db db) throws SQLException
    {
       try {
-         return new ControlDb(realUrl(db.url()), db.user(), db.password());
+         String url = realUrl(db.url());
+         final String u = url.toUpperCase(Locale.ROOT);
+         if (url.startsWith("jdbc:h2:") && !u.contains("DB_CLOSE_ON_EXIT") && !u.contains("AUTO_SERVER=TRUE")) {
+            url += ";DB_CLOSE_ON_EXIT=FALSE"; // closed by our shutdown hook, after the connections recorded their last state
+         }
+         return new ControlDb(url, db.user(), db.password());
       }
       catch (SQLException e) {
          throw new SQLException("cannot open the control database " + Dialect.redact(db.url()) + ": " + e.getMessage(), e.getSQLState(), e);

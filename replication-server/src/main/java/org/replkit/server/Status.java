@@ -9,6 +9,8 @@ import java.util.List;
 /** {@code replkit status}: sites, connections, their states, queue depth and lag, from the control database. */
 final class Status
 {
+   static final int STALE_SECONDS = 5;
+
    private Status()
    {
    }
@@ -37,6 +39,18 @@ final class Status
       table(sb, conns);
       for (String p : problems) {
          sb.append('\n').append(p);
+      }
+      // a running server refreshes these rows several times a second; old ones mean it is not running (or was killed)
+      java.time.Instant newest = null;
+      for (ControlDb.Conn c : control.connections()) {
+         newest = c.updated() != null && (newest == null || c.updated().isAfter(newest)) ? c.updated() : newest;
+      }
+      for (ControlDb.Site s : control.sites()) {
+         newest = s.updated() != null && (newest == null || s.updated().isAfter(newest)) ? s.updated() : newest;
+      }
+      if (newest != null && newest.isBefore(java.time.Instant.now().minusSeconds(STALE_SECONDS))) {
+         sb.append('\n').append("No update from the server since ").append(newest)
+           .append(": it is not running, so the states above are the last it recorded.");
       }
       final int exceptions = control.exceptions(null).size();
       if (exceptions > 0) {

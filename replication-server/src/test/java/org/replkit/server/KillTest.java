@@ -80,6 +80,7 @@ class KillTest
             assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the server stops on SIGTERM");
          }
          assertTrue(read(log).contains("ReplKit replication server stopped"), read(log));
+         assertFalse(read(log).contains("already closed"), "the queue and control db close after the connections: " + read(log));
       }
    }
 

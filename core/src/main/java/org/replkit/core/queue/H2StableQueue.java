@@ -25,7 +25,8 @@ import java.util.Set;
  * code of ours to get wrong. With {@code WRITE_DELAY 0} every commit is written to the file before
  * it returns (it survives a kill of this process); {@link #sync} adds an fsync ({@code CHECKPOINT SYNC})
  * before a primary's log is truncated, so a machine crash can lose only entries that the primary still
- * holds and the log reader will read again.
+ * holds and the log reader will read again. {@code DB_CLOSE_ON_EXIT=FALSE}: the server's own shutdown
+ * hook closes the queue after the connections finished, not H2's hook before them.
  *
  * <p>One writer connection (appends are serialized: the queue's order is the append order) and one
  * reader connection, each used under its own lock.
@@ -45,7 +46,7 @@ public final class H2StableQueue implements StableQueue
       catch (java.io.IOException e) {
          throw new IllegalStateException("cannot create the stable queue directory " + directory + ": " + e.getMessage(), e);
       }
-      return new H2StableQueue("jdbc:h2:file:" + directory.toAbsolutePath().resolve("queue") + ";WRITE_DELAY=0");
+      return new H2StableQueue("jdbc:h2:file:" + directory.toAbsolutePath().resolve("queue") + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE");
    }
 
    /** Opens a queue at an H2 URL (tests use {@code jdbc:h2:mem:...}). */
