@@ -84,6 +84,7 @@ final class Dsi implements Runnable
    private long savedCursor;
    private long lastCursorSave;
    private long lastStatus;
+   private int transientRetries;
    private volatile long applied;
    private volatile long lagMs;
    private volatile Oqid lastApplied;
@@ -321,6 +322,7 @@ final class Dsi implements Runnable
       }
       try {
          commitGroup(group);
+         transientRetries = 0;
          return group.size();
       }
       catch (SQLException | RuntimeException e) {
@@ -328,6 +330,15 @@ final class Dsi implements Runnable
          if (isConnectionLoss(e)) {
             throw e;
          }
+         if (isTransient(e) && ++transientRetries <= 5) {
+            // a deadlock or serialization failure with the replicate's own writers: the same group again shortly
+            LOG.info("DSI for {}: transient failure ({}), retrying", cfg.name(), ((SQLException) e).getSQLState());
+            buffer.clear();
+            readPos = cursor;
+            sleep(50L * transientRetries);
+            return 0;
+         }
+         transientRetries = 0;
          // a failed group is retried one transaction at a time, to find (and apply everything before) the failing one
          for (QueuedTransaction q : group) {
             try {
@@ -485,6 +496,12 @@ final class Dsi implements Runnable
          }
       }
       return false;
+   }
+
+   /** Deadlock or serialization failure (class 40, but not ReplKit's own 40R01 "the replicate differs"). */
+   private static boolean isTransient(Exception e)
+   {
+      return e instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("40") && !s.getSQLState().equals("40R01");
    }
 
    private boolean isConnectionLoss(Exception e)
