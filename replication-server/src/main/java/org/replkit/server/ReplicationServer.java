@@ -328,6 +328,9 @@ public final class ReplicationServer implements AutoCloseable
       if (db.password() != null) {
          p.setProperty("password", db.password());
       }
+      if (url.startsWith("jdbc:postgresql:") && !url.contains("ApplicationName")) {
+         p.setProperty("ApplicationName", "replkit " + what); // visible in pg_stat_activity
+      }
       try {
          Dialect.fromUrl(url);
          return DriverManager.getConnection(url, p);

@@ -110,7 +110,13 @@ final class TxApplier
          final int failed = e.getUpdateCounts() == null ? 0 : Math.min(e.getUpdateCounts().length, pendingChanges.size() - 1);
          final Change ch = pendingChanges.get(Math.max(failed, 0));
          final SQLException cause = e.getNextException() != null ? e.getNextException() : e;
-         throw new ApplyException(ch.op().name().toLowerCase(Locale.ROOT) + " of " + ch.table() + " failed at the replicate: " + cause.getMessage(), e);
+         final String msg = ch.op().name().toLowerCase(Locale.ROOT) + " of " + ch.table() + " failed at the replicate: " + cause.getMessage();
+         final String state = cause.getSQLState() != null ? cause.getSQLState() : e.getSQLState();
+         if (state != null && state.startsWith("23")) {
+            throw new ApplyException(msg, e); // a constraint says the replicate differs from the primary
+         }
+         throw new SQLException(msg, state, e); // keeps the class: connection loss (08, 57) and deadlocks (40) are retried
+
       }
       finally {
          pendingChanges.clear();

@@ -28,6 +28,7 @@ final class Workload
    final String site;
    final Set<Long> committedEvents = new ConcurrentSkipListSet<>();
    private final AtomicLong ids = new AtomicLong();
+   private final java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
 
    Workload(TestDb db, String site)
    {
@@ -62,6 +63,7 @@ final class Workload
    /** Runs {@code perThread} transactions on each of {@code threads} threads; returns the committed count. */
    long run(int threads, int perThread) throws Exception
    {
+      final int run = runs.getAndIncrement();
       final List<Thread> ts = new ArrayList<>();
       final AtomicLong committed = new AtomicLong();
       final List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -73,7 +75,7 @@ final class Workload
                for (int i = 0; i < perThread; i++) {
                   for (int attempt = 0; ; attempt++) {
                      try {
-                        final long event = one(c, me, i);
+                        final long event = one(c, run, me, i);
                         c.commit();
                         committedEvents.add(event);
                         committed.incrementAndGet();
@@ -103,7 +105,7 @@ final class Workload
       return committed.get();
    }
 
-   private long one(Connection c, int thread, int i) throws SQLException
+   private long one(Connection c, int run, int thread, int i) throws SQLException
    {
       final ThreadLocalRandom rnd = ThreadLocalRandom.current();
       final int a = 1 + rnd.nextInt(ACCOUNTS);
@@ -125,7 +127,7 @@ final class Workload
          ev.setString(4, i % 5 == 0 ? null : "t" + thread + " 'quoted' \"and\" ünïcode");
          ev.executeUpdate();
          if (i % 7 == 3) { // open an account, and close the one opened seven transactions ago
-            final int open = 10_000 + thread * 1000 + i;
+            final int open = 10_000 + run * 100_000 + thread * 1000 + i;
             try (PreparedStatement ins = c.prepareStatement("INSERT INTO acct (id, owner, balance, opened) VALUES (?, ?, 0, NULL)");
                  PreparedStatement del = c.prepareStatement("DELETE FROM acct WHERE id = ?")) {
                ins.setInt(1, open);
