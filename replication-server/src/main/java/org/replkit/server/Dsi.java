@@ -250,7 +250,7 @@ final class Dsi implements Runnable
       dialect = Dialect.of(replicate);
       try (Statement st = replicate.createStatement()) {
          st.execute(dialect.applySessionStatement()); // a captured replicate neither records nor refuses what we apply
-         final String schema = ChangeLogSchema.defaultSchema(dialect, replicate);
+         final String schema = ChangeLogSchema.defaultSchema(dialect, replicate); // before a configured schema changes the current one
          lastCommitTable = dialect.quote(schema) + "." + dialect.quote("rs_lastcommit");
          st.execute(dialect == Dialect.MARIADB ? "CREATE DATABASE IF NOT EXISTS " + dialect.quote(schema) : "CREATE SCHEMA IF NOT EXISTS " + dialect.quote(schema));
          st.execute("CREATE TABLE IF NOT EXISTS " + lastCommitTable + " (origin VARCHAR(128) NOT NULL PRIMARY KEY, seq BIGINT NOT NULL,"
@@ -265,6 +265,13 @@ final class Dsi implements Runnable
                if (!found) {
                   throw new SQLException("schema " + cfg.schema() + " (connections." + cfg.name() + ".schema) does not exist at the replicate", "3F000");
                }
+            }
+            // replicated DDL names its tables unqualified: it must land in the configured schema too
+            if (dialect == Dialect.MARIADB) {
+               replicate.setCatalog(cfg.schema());
+            }
+            else {
+               replicate.setSchema(cfg.schema());
             }
          }
          lastCommit.clear();

@@ -64,7 +64,7 @@ class CrashTest
          assertEquals(240, load.get(60, TimeUnit.SECONDS));
          try (ReplicationServer server = new ReplicationServer(cfg)) {
             server.start();
-            Harness.awaitCaughtUp(primary, "S1", replicate, 60_000);
+            Harness.awaitCaughtUp(primary, "S1", replicate, 60_000, server);
             final Verify.Result r = Harness.verify(primary, replicate, 25, "acct", "events");
             assertTrue(r.identical(), point + ": " + String.join("\n", r.report()));
             w.assertEventsExactly(replicate);

@@ -29,7 +29,7 @@ class EndToEndTest
             server.start();
             final long committed = w.run(4, 150);
             assertEquals(600, committed);
-            Harness.awaitCaughtUp(primary, "S1", replicate, 60_000);
+            Harness.awaitCaughtUp(primary, "S1", replicate, 60_000, server);
 
             final Verify.Result r = Harness.verify(primary, replicate, 37, "acct", "events");
             assertTrue(r.identical(), String.join("\n", r.report()));

@@ -77,6 +77,12 @@ final class Harness
    /** Waits until the replicate applied everything the primary committed so far. */
    static void awaitCaughtUp(TestDb primary, String origin, TestDb replicate, long timeoutMs) throws Exception
    {
+      awaitCaughtUp(primary, origin, replicate, timeoutMs, null);
+   }
+
+   /** As above, failing at once with the connection's error when {@code server}'s connection suspends on one. */
+   static void awaitCaughtUp(TestDb primary, String origin, TestDb replicate, long timeoutMs, ReplicationServer server) throws Exception
+   {
       final long target = position(primary);
       final long until = System.currentTimeMillis() + timeoutMs;
       long seen = 0;
@@ -84,6 +90,9 @@ final class Harness
          seen = lastCommit(replicate, origin);
          if (seen >= target) {
             return;
+         }
+         if (server != null && server.dsi(connection(replicate)).state() == Dsi.State.SUSPENDED_ON_ERROR) {
+            throw new AssertionError("connection " + connection(replicate) + " suspended: " + server.control().connection(connection(replicate)).error());
          }
          Thread.sleep(50);
       }

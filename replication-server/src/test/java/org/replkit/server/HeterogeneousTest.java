@@ -73,7 +73,7 @@ class HeterogeneousTest
                   st.executeUpdate("INSERT INTO item (id, name, extra) VALUES (100, 'after alter', 42)");
                }
             }
-            Harness.awaitCaughtUp(primary, "S1", replicate, 60_000);
+            Harness.awaitCaughtUp(primary, "S1", replicate, 60_000, server);
             assertEquals(Dsi.State.ACTIVE, server.dsi(Harness.connection(replicate)).state());
             final Verify.Result r = Harness.verify(primary, replicate, 7, "item");
             assertTrue(r.identical(), String.join("\n", r.report()));

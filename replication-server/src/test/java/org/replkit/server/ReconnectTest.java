@@ -37,11 +37,11 @@ class ReconnectTest
          try (ReplicationServer server = new ReplicationServer(Harness.config(dir, List.of(primary), List.of(replicate)))) {
             server.start();
             w.run(2, 50);
-            Harness.awaitCaughtUp(primary, "S1", replicate, 30_000);
+            Harness.awaitCaughtUp(primary, "S1", replicate, 30_000, server);
             assertEquals(1, terminate(primary), "the RepAgent's connection to the primary");
             assertEquals(1, terminate(replicate), "the DSI's connection to the replicate");
             w.run(2, 50);
-            Harness.awaitCaughtUp(primary, "S1", replicate, 30_000);
+            Harness.awaitCaughtUp(primary, "S1", replicate, 30_000, server);
             final Verify.Result r = Harness.verify(primary, replicate, 50, "acct", "events");
             assertTrue(r.identical(), String.join("\n", r.report()));
             w.assertEventsExactly(replicate);
