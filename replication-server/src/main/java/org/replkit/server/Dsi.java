@@ -121,7 +121,7 @@ final class Dsi implements Runnable
          case ACTIVE -> from == State.DOWN || from == State.SUSPENDED || from == State.SUSPENDED_ON_ERROR;
          case DOWN -> from == State.ACTIVE;
          case SUSPENDED -> from == State.ACTIVE || from == State.DOWN;
-         case SUSPENDED_ON_ERROR -> from == State.ACTIVE || from == State.SUSPENDED || from == State.DOWN && why != null;
+         case SUSPENDED_ON_ERROR -> from == State.ACTIVE || from == State.SUSPENDED;
          case STOPPED -> true;
       };
       if (!allowed) {

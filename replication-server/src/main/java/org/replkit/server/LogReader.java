@@ -216,11 +216,11 @@ final class LogReader implements Runnable
       final long position = last == null ? 0 : last.seq();
       final long readStart = System.currentTimeMillis();
       final List<CommittedTransaction> txs = reader.read(primary, position, BATCH);
-      Faults.point("reader.afterRead");
       if (txs.isEmpty()) {
          caughtUpAt = readStart;
          return 0;
       }
+      Faults.point("reader.afterRead");
       final List<QueuedTransaction> out = new ArrayList<>(txs.size());
       for (CommittedTransaction tx : txs) {
          final Map<String, TableInfo> used = new LinkedHashMap<>();
