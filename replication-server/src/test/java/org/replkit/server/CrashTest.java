@@ -3,7 +3,8 @@ package org.replkit.server;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.replkit.testing.TestDatabases;
 import org.replkit.testing.TestDatabases.Kind;
 import org.replkit.testing.TestDatabases.TestDb;
@@ -14,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -30,11 +32,21 @@ class CrashTest
       Faults.hook = null;
    }
 
-   @ParameterizedTest
-   @ValueSource(strings = {"reader.afterRead", "reader.afterAppend", "reader.afterTruncate", "dsi.afterApply", "dsi.beforeCommit", "dsi.afterCommit"})
-   void crashAtAFaultPointNeitherLosesNorRepeatsATransaction(String point, @TempDir Path dir) throws Exception
+   static Stream<Arguments> points()
    {
-      try (TestDb primary = TestDatabases.create(Kind.H2, "crash_p"); TestDb replicate = TestDatabases.create(Kind.H2, "crash_r")) {
+      final List<String> all = List.of("reader.afterRead", "reader.afterAppend", "reader.afterTruncate", "dsi.afterApply", "dsi.beforeCommit", "dsi.afterCommit");
+      final Stream<Arguments> h2 = all.stream().map(p -> Arguments.of(Kind.H2, p));
+      // on the servers, the points where the replicate transaction and the queue matter most
+      final Stream<Arguments> servers = Stream.of(Kind.POSTGRESQL, Kind.MARIADB)
+         .flatMap(k -> Stream.of("reader.afterAppend", "dsi.beforeCommit", "dsi.afterCommit").map(p -> Arguments.of(k, p)));
+      return Stream.concat(h2, servers);
+   }
+
+   @ParameterizedTest(name = "{0} {1}")
+   @MethodSource("points")
+   void crashAtAFaultPointNeitherLosesNorRepeatsATransaction(Kind kind, String point, @TempDir Path dir) throws Exception
+   {
+      try (TestDb primary = TestDatabases.create(kind, "crash_p"); TestDb replicate = TestDatabases.create(kind, "crash_r")) {
          final Workload w = new Workload(primary, "S1");
          w.schema();
          final ServerConfig cfg = Harness.config(dir, List.of(primary), List.of(replicate));
