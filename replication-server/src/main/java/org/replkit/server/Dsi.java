@@ -187,7 +187,8 @@ final class Dsi implements Runnable
          to(State.ACTIVE, null);
          return "Connection to " + cfg.name() + " is resumed; transaction " + skip + " will be skipped and written to the exceptions log.";
       }
-      return to(State.ACTIVE, null) ? "Connection to " + cfg.name() + " is resumed."
+      final boolean suspended = state == State.SUSPENDED || state == State.SUSPENDED_ON_ERROR;
+      return suspended && to(State.ACTIVE, null) ? "Connection to " + cfg.name() + " is resumed."
                                     : "Connection to " + cfg.name() + " is " + state + ": nothing to resume.";
    }
 
@@ -196,6 +197,14 @@ final class Dsi implements Runnable
       to(State.STOPPED, null);
       if (thread != null) {
          thread.join(10_000);
+         if (!thread.isAlive()) {
+            try {
+               saveCursor(true); // spares the next start re-reading what rs_lastcommit already covers
+            }
+            catch (RuntimeException e) {
+               LOG.warn("DSI for {}: cannot save its queue cursor: {}", cfg.name(), e.getMessage());
+            }
+         }
       }
       closeReplicate();
    }

@@ -138,9 +138,9 @@ final class LogReader implements Runnable
                                                      : "Log transfer from " + site.name() + " is " + state + ": nothing to suspend.";
    }
 
-   String resume()
+   synchronized String resume()
    {
-      return to(State.ACTIVE, "resume command") ? "Log transfer from " + site.name() + " is resumed."
+      return state == State.SUSPENDED && to(State.ACTIVE, "resume command") ? "Log transfer from " + site.name() + " is resumed."
                                                 : "Log transfer from " + site.name() + " is " + state + ": nothing to resume.";
    }
 
@@ -156,7 +156,6 @@ final class LogReader implements Runnable
    @Override
    public void run()
    {
-      to(State.ACTIVE, null);
       while (state != State.STOPPED) {
          try {
             if (state == State.SUSPENDED) {
