@@ -227,10 +227,11 @@ final class Dsi implements Runnable
                skipFailing();
                continue;
             }
+            final long seen = queue.appends();
             if (applyOnce() == 0) {
                saveCursor(false);
                status(false, state);
-               Thread.sleep(10);
+               queue.awaitAppend(seen, 100); // woken by the next append; the timeout keeps status and commands fresh
             }
          }
          catch (InterruptedException e) {

@@ -36,6 +36,8 @@ public final class H2StableQueue implements StableQueue
    private final Connection writer;
    private final Connection reader;
    private final Map<String, Oqid> last = new HashMap<>();
+   private final Object appended = new Object();
+   private long appends;
 
    /** Opens (creating if needed) the queue stored in {@code directory}. */
    public static H2StableQueue open(Path directory)
@@ -107,11 +109,35 @@ public final class H2StableQueue implements StableQueue
          }
          writer.commit();
          last.putAll(newLast);
+         synchronized (appended) {
+            appends++;
+            appended.notifyAll();
+         }
          return n;
       }
       catch (SQLException e) {
          rollback();
          throw new QueueException("stable queue append failed: " + e.getMessage(), e);
+      }
+   }
+
+   @Override
+   public long appends()
+   {
+      synchronized (appended) {
+         return appends;
+      }
+   }
+
+   @Override
+   public void awaitAppend(long seen, long timeoutMillis) throws InterruptedException
+   {
+      final long until = System.currentTimeMillis() + timeoutMillis;
+      synchronized (appended) {
+         long left;
+         while (appends == seen && (left = until - System.currentTimeMillis()) > 0) {
+            appended.wait(left);
+         }
       }
    }
 

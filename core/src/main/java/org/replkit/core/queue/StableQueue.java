@@ -44,6 +44,15 @@ public interface StableQueue extends AutoCloseable
    /** Entries after a position (for status: queue depth). */
    long depthAfter(long position, Set<String> origins);
 
+   /** A counter that moves with every append that added something: read it before reading the queue. */
+   long appends();
+
+   /**
+    * Waits until the append counter differs from {@code seen} or the timeout passes: a connection that
+    * found nothing new sleeps here instead of polling, and wakes as soon as a log reader appends.
+    */
+   void awaitAppend(long seen, long timeoutMillis) throws InterruptedException;
+
    /** Forgets an origin's duplicate-detection state (a resync purge: the origin's sequence restarts). */
    void resetOrigin(String origin);
 

@@ -58,6 +58,17 @@ class H2StableQueueTest
          q.saveCursor("ds.two", all.get(2).position());
          assertEquals(2, q.purge(), "entries both cursors passed are purged");
          assertEquals(2, q.read(0, null, 100).size());
+         final long seen = q.appends();
+         final long t0 = System.nanoTime();
+         new Thread(() -> q.append(List.of(tx("B", 6)))).start();
+         try {
+            q.awaitAppend(seen, 10_000);
+         }
+         catch (InterruptedException e) {
+            throw new AssertionError(e);
+         }
+         assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "woken by the append, not the timeout");
+         assertEquals(new Oqid("B", 6), q.lastReceived("B"));
          q.resetOrigin("A");
          assertEquals(1, q.append(List.of(tx("A", 1))), "after a reset, the origin's sequence may restart");
       }
