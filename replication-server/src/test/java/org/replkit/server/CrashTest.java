@@ -52,7 +52,7 @@ class CrashTest
          final ServerConfig cfg = Harness.config(dir, List.of(primary), List.of(replicate));
          final CountDownLatch crashed = new CountDownLatch(1);
          final AtomicInteger hits = new AtomicInteger();
-         final int at = point.equals("reader.afterTruncate") ? 1 : 3;
+         final int at = point.equals("reader.afterTruncate") ? 1 : point.startsWith("reader.") ? 2 : 3;
          Faults.hook = name -> {
             if (name.equals(point) && hits.incrementAndGet() == at) {
                crashed.countDown();

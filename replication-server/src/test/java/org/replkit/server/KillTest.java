@@ -50,7 +50,7 @@ class KillTest
          Process p = server(config, log);
          final CompletableFuture<Long> load = CompletableFuture.supplyAsync(() -> {
             try {
-               return w.run(4, 250);
+               return w.run(4, 150);
             }
             catch (Exception e) {
                throw new RuntimeException(e);
@@ -65,10 +65,19 @@ class KillTest
          p.destroyForcibly(); // SIGKILL: no shutdown hook, no flush, open transactions cut
          assertTrue(p.waitFor(20, TimeUnit.SECONDS));
          final long atKill = Harness.lastCommit(replicate, "S1");
+         final CompletableFuture<Long> more = CompletableFuture.supplyAsync(() -> {
+            try {
+               return w.run(4, 100); // commits go on while the server is dead and while it restarts
+            }
+            catch (Exception e) {
+               throw new RuntimeException(e);
+            }
+         });
 
          p = server(config, log);
          try {
-            assertEquals(1000, load.get(120, TimeUnit.SECONDS));
+            assertEquals(600, load.get(120, TimeUnit.SECONDS));
+            assertEquals(400, more.get(120, TimeUnit.SECONDS));
             assertTrue(Harness.position(primary) > atKill, "the workload went on after the kill");
             Harness.awaitCaughtUp(primary, "S1", replicate, 90_000);
             final Verify.Result r = Harness.verify(primary, replicate, 100, "acct", "events");
