@@ -243,7 +243,9 @@ final class Dsi implements Runnable
                return;
             }
             final String why = ReplicationServer.describe(e, "replicate " + cfg.name());
-            LOG.warn("DSI for {} is down: {}", cfg.name(), why);
+            if (!why.equals(error)) { // once per reason, not once per retry
+               LOG.warn("DSI for {} is down: {}", cfg.name(), why);
+            }
             closeReplicate();
             if (!to(State.DOWN, why)) {
                error = why;

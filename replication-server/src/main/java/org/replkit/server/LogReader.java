@@ -182,7 +182,7 @@ final class LogReader implements Runnable
                return;
             }
             final String why = ReplicationServer.describe(e, "primary " + site.name());
-            if (state != State.DOWN) {
+            if (!why.equals(error)) { // once per reason, not once per retry
                LOG.warn("RepAgent for {}: {}", site.name(), why);
             }
             closePrimary();
@@ -206,6 +206,16 @@ final class LogReader implements Runnable
       }
       reader = new ChangeLogReader(log, site.name());
       tables.clear();
+      // The truncation keeps the last secured commit row, so a primary behind the queue was restored or replaced:
+      // its new transactions would reuse sequences the queue takes for duplicates. Never drop them silently.
+      final Oqid last = queue.lastReceived(site.name());
+      final long position = reader.position(primary);
+      if (last != null && position < last.seq()) {
+         throw new SQLException("the change log of primary " + site.name() + " is at sequence " + position + ", behind the " + last.seq()
+                                + " the stable queue already received from it: the database was restored or replaced. Its new transactions"
+                                + " would be dropped as duplicates, so the log reader waits: resynchronize the replicates from this primary"
+                                + " and start the server on a new queue directory, or point the site at the right database", "55000");
+      }
    }
 
    /** One read-append turn; returns the transactions read. */
