@@ -258,7 +258,7 @@ final class Dsi implements Runnable
 
    private void connect() throws SQLException
    {
-      replicate = ReplicationServer.connect(cfg.db(), "replicate " + cfg.name());
+      replicate = ReplicationServer.connect(cfg.db(), "replicate " + cfg.name(), true);
       dialect = Dialect.of(replicate);
       try (Statement st = replicate.createStatement()) {
          st.execute(dialect.applySessionStatement()); // a captured replicate neither records nor refuses what we apply

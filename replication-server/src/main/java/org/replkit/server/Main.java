@@ -42,7 +42,7 @@ public final class Main implements Runnable
       return new CommandLine(new Main()).setExecutionExceptionHandler((e, cmd, parsed) -> {
          cmd.getErr().println("replkit " + cmd.getCommandName() + ": " + message(e));
          if (!(e instanceof ServerConfig.ConfigException || e instanceof SQLException || e instanceof IllegalArgumentException
-               || e instanceof IllegalStateException)) {
+               || e instanceof IllegalStateException || e instanceof org.replkit.core.queue.QueueException)) {
             e.printStackTrace(cmd.getErr());
          }
          return 2;

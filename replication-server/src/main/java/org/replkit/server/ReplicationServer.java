@@ -320,6 +320,12 @@ public final class ReplicationServer implements AutoCloseable
    /** Opens a connection; a failure names what was being reached and where, never the password. */
    static Connection connect(ServerConfig.Db db, String what) throws SQLException
    {
+      return connect(db, what, false);
+   }
+
+   /** {@code applying}: a replicate connection, which gets the driver's multi-row rewrite of batched inserts. */
+   static Connection connect(ServerConfig.Db db, String what, boolean applying) throws SQLException
+   {
       final String url = realUrl(db.url());
       final Properties p = new Properties();
       if (db.user() != null) {
@@ -330,6 +336,9 @@ public final class ReplicationServer implements AutoCloseable
       }
       if (url.startsWith("jdbc:postgresql:") && !url.contains("ApplicationName")) {
          p.setProperty("ApplicationName", "replkit " + what); // visible in pg_stat_activity
+      }
+      if (applying && url.startsWith("jdbc:postgresql:") && !url.contains("reWriteBatchedInserts")) {
+         p.setProperty("reWriteBatchedInserts", "true"); // one multi-row INSERT per batch: several times fewer round trips
       }
       try {
          Dialect.fromUrl(url);
