@@ -77,6 +77,7 @@ final class Dsi implements Runnable
    private Dialect dialect;
    private TxApplier applier;
    private String lastCommitTable;
+   private PreparedStatement lastCommitStatement;
    private final Map<String, Long> lastCommit = new HashMap<>();
    private final ArrayDeque<QueuedTransaction> buffer = new ArrayDeque<>();
    private long cursor;
@@ -403,25 +404,28 @@ final class Dsi implements Runnable
 
    private void writeLastCommit(Iterable<QueuedTransaction> last) throws SQLException
    {
-      final String sql = switch (dialect) {
-         case POSTGRESQL -> "INSERT INTO " + lastCommitTable + " (origin, seq, committed_at, applied_at) VALUES (?, ?, ?, ?)"
-                            + " ON CONFLICT (origin) DO UPDATE SET seq = EXCLUDED.seq, committed_at = EXCLUDED.committed_at, applied_at = EXCLUDED.applied_at";
-         case MARIADB -> "INSERT INTO " + lastCommitTable + " (origin, seq, committed_at, applied_at) VALUES (?, ?, ?, ?)"
-                         + " ON DUPLICATE KEY UPDATE seq = VALUES(seq), committed_at = VALUES(committed_at), applied_at = VALUES(applied_at)";
-         case H2 -> "MERGE INTO " + lastCommitTable + " (origin, seq, committed_at, applied_at) KEY (origin) VALUES (?, ?, ?, ?)";
-      };
-      try (PreparedStatement ps = replicate.prepareStatement(sql)) {
-         final Timestamp now = Timestamp.from(Instant.now());
-         for (QueuedTransaction q : last) {
-            ps.setString(1, q.tx().oqid().site());
-            ps.setLong(2, q.tx().seq());
-            ps.setTimestamp(3, Timestamp.from(q.tx().committedAt()));
-            ps.setTimestamp(4, now);
-            ps.addBatch();
-         }
-         ps.executeBatch();
+      if (lastCommitStatement == null) {
+         lastCommitStatement = replicate.prepareStatement(switch (dialect) {
+            case POSTGRESQL -> "INSERT INTO " + lastCommitTable + " (origin, seq, committed_at, applied_at) VALUES (?, ?, ?, ?)"
+                               + " ON CONFLICT (origin) DO UPDATE SET seq = EXCLUDED.seq, committed_at = EXCLUDED.committed_at, applied_at = EXCLUDED.applied_at";
+            case MARIADB -> "INSERT INTO " + lastCommitTable + " (origin, seq, committed_at, applied_at) VALUES (?, ?, ?, ?)"
+                            + " ON DUPLICATE KEY UPDATE seq = VALUES(seq), committed_at = VALUES(committed_at), applied_at = VALUES(applied_at)";
+            case H2 -> "MERGE INTO " + lastCommitTable + " (origin, seq, committed_at, applied_at) KEY (origin) VALUES (?, ?, ?, ?)";
+         });
       }
+      final PreparedStatement ps = lastCommitStatement;
+      ps.clearBatch(); // nothing left over from a failed group
+      final Timestamp now = Timestamp.from(Instant.now());
+      for (QueuedTransaction q : last) {
+         ps.setString(1, q.tx().oqid().site());
+         ps.setLong(2, q.tx().seq());
+         ps.setTimestamp(3, Timestamp.from(q.tx().committedAt()));
+         ps.setTimestamp(4, now);
+         ps.addBatch();
+      }
+      ps.executeBatch();
    }
+
 
    /** Skips exactly the failing transaction: exceptions log first, then its OQID into rs_lastcommit. */
    private void skipFailing() throws SQLException
@@ -585,6 +589,7 @@ final class Dsi implements Runnable
 
    private void closeReplicate()
    {
+      lastCommitStatement = null; // closed with its connection
       if (applier != null) {
          applier.close();
          applier = null;
