@@ -113,8 +113,11 @@ final class Demo implements java.util.concurrent.Callable<Integer>
                progress(committed.get(), server);
                Thread.sleep(50);
             }
+            lastLine = 0;
             progress(committed.get(), server);
-            System.out.println();
+            if (TERMINAL) {
+               System.out.println();
+            }
             final List<String[]> rows = new ArrayList<>();
             rows.add(new String[] {"CONNECTION", "STATE", "CAPTURED", "APPLIED", "LAST LAG MS", "VERIFY"});
             boolean all = true;
@@ -208,10 +211,20 @@ final class Demo implements java.util.concurrent.Callable<Integer>
       }
    }
 
+   private static final boolean TERMINAL = System.console() != null;
+   private static long lastLine;
+
+   /** One progress line redrawn in place on a terminal; a line a second when the output is a file or a pipe. */
    private static void progress(long committed, ReplicationServer server)
    {
-      System.out.printf("\rworkload: %6d transactions committed | queued %6d | h2.replicate1 applied %6d | h2.replicate2 applied %6d ",
-                        committed, server.reader("PRIMARY").queued(), server.dsi("h2.replicate1").applied(), server.dsi("h2.replicate2").applied());
+      final long now = System.currentTimeMillis();
+      if (!TERMINAL && now - lastLine < 1000) {
+         return;
+      }
+      lastLine = now;
+      System.out.printf((TERMINAL ? "\r" : "") + "workload: %6d transactions committed | queued %6d | h2.replicate1 applied %6d | h2.replicate2 applied %6d "
+                        + (TERMINAL ? "" : "%n"), committed, server.reader("PRIMARY").queued(), server.dsi("h2.replicate1").applied(),
+                        server.dsi("h2.replicate2").applied());
       System.out.flush();
    }
 
