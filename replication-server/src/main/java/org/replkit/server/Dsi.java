@@ -139,7 +139,7 @@ final class Dsi implements Runnable
          LOG.info("DSI for {}: {} -> {}", cfg.name(), from, next);
       }
       if (next != State.STOPPED || from == State.ACTIVE || from == State.DOWN) {
-         status(true, next == State.STOPPED ? State.DOWN : next);
+         status(true, next);
       }
       return true;
    }
