@@ -26,6 +26,22 @@ class H2StableQueueTest
    }
 
    @Test
+   void holdsLargeTransactions(@TempDir Path dir)
+   {
+      final String big = "{\"id\":1,\"doc\":\"" + "x".repeat(3_000_000) + "\"}";
+      final var changes = new java.util.ArrayList<Change>();
+      for (int i = 0; i < 20_000; i++) {
+         changes.add(new Change(Change.Op.INSERT, "public", "acct", null, i == 0 ? big : "{\"id\":" + i + "}", null));
+      }
+      try (H2StableQueue q = H2StableQueue.open(dir)) {
+         q.append(List.of(new QueuedTransaction(0, new CommittedTransaction(new Oqid("A", 1), 1, Instant.now(), changes), List.of())));
+         final QueuedTransaction back = q.read(0, null, 10).get(0);
+         assertEquals(20_000, back.rows());
+         assertEquals(big, back.tx().changes().get(0).after());
+      }
+   }
+
+   @Test
    void appendsInOrderDropsDuplicatesAndSurvivesReopening(@TempDir Path dir)
    {
       try (H2StableQueue q = H2StableQueue.open(dir)) {
