@@ -33,7 +33,7 @@ import java.util.Map;
  *   ACTIVE    --'suspend log transfer from site'------------&gt; SUSPENDED
  *   DOWN      --'suspend log transfer from site'------------&gt; SUSPENDED
  *   SUSPENDED --'resume log transfer from site'-------------&gt; ACTIVE (DOWN again if the primary is unreachable)
- *   any       --server stop------------------------------------&gt; STOPPED
+ *   any       --server stop------------------------------------&gt; STOPPED (the control db keeps a suspension)
  * </pre>
  * The position is the queue's last OQID from this origin, written atomically with each append, so it
  * survives restarts; re-reading after a crash is harmless because the queue drops duplicates. The log
@@ -113,7 +113,9 @@ final class LogReader implements Runnable
       if (from != next) {
          LOG.info("RepAgent for {}: {} -> {}{}", site.name(), from, next, why == null ? "" : " (" + why + ")");
       }
-      status(true);
+      if (next != State.STOPPED || from != State.SUSPENDED) {
+         status(true);
+      }
       return true;
    }
 
@@ -127,6 +129,17 @@ final class LogReader implements Runnable
 
    void start()
    {
+      try {
+         for (ControlDb.Site saved : control.sites()) {
+            if (saved.name().equals(site.name()) && State.SUSPENDED.name().equals(saved.state())) {
+               state = State.SUSPENDED; // a suspension survives restarts
+               LOG.info("RepAgent for {} starts SUSPENDED as it was left", site.name());
+            }
+         }
+      }
+      catch (SQLException e) {
+         throw new IllegalStateException("cannot read the state of site " + site.name() + " from the control database: " + e.getMessage(), e);
+      }
       thread = new Thread(this, "replkit-repagent-" + site.name());
       thread.setDaemon(true);
       thread.start();

@@ -126,6 +126,12 @@ class ConnectionCommandsTest
             write(primary, "INSERT INTO t VALUES (5, 'five')");
             Thread.sleep(300);
             assertEquals(before, server.queue().lastReceived("S1"));
+         }
+         try (ReplicationServer server = new ReplicationServer(cfg)) {
+            server.start();
+            Thread.sleep(300);
+            assertEquals(LogReader.State.SUSPENDED, server.reader("S1").state(), "a log transfer suspension survives a restart");
+            assertEquals(4, rows(replicate).size());
             assertTrue(server.admin("resume log transfer from S1").contains("resumed"));
             await("the resumed reader's transaction is applied", () -> rows(replicate).size() == 5);
 
