@@ -81,4 +81,35 @@ class HeterogeneousTest
          }
       }
    }
+
+   @org.junit.jupiter.api.Test
+   void ddlThatCannotBeTranslatedSuspendsWithWhatToDo(@TempDir Path dir) throws Exception
+   {
+      try (TestDb primary = TestDatabases.create(Kind.POSTGRESQL, "hddl_p"); TestDb replicate = TestDatabases.create(Kind.MARIADB, "hddl_r")) {
+         final String url = primary.replkitUrl("replkit.site=S1");
+         try (ReplicationServer server = new ReplicationServer(Harness.config(dir, List.of(primary), List.of(replicate)))) {
+            server.start();
+            final String name = Harness.connection(replicate);
+            try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
+               st.execute("CREATE TABLE item (id INT PRIMARY KEY, name TEXT)");
+               st.execute("CREATE INDEX item_name ON item USING hash (name)");
+               st.executeUpdate("INSERT INTO item VALUES (1, 'after the index')");
+            }
+            final Dsi dsi = server.dsi(name);
+            final long until = System.currentTimeMillis() + 20_000;
+            while (dsi.state() != Dsi.State.SUSPENDED_ON_ERROR && System.currentTimeMillis() < until) {
+               Thread.sleep(20);
+            }
+            assertEquals(Dsi.State.SUSPENDED_ON_ERROR, dsi.state());
+            final String error = server.control().connection(name).error();
+            assertTrue(error.contains("cannot be translated for MARIADB") && error.contains("run the equivalent statement at the replicate by hand")
+                       && error.contains("CREATE INDEX item_name"), error);
+            replicate.exec("CREATE INDEX item_name ON item (name(20))"); // the operator's equivalent
+            server.admin("resume connection to " + name + " skip transaction");
+            Harness.awaitCaughtUp(primary, "S1", replicate, 20_000, server);
+            assertEquals(List.of("1 | after the index"), replicate.rows("item", "id"));
+            assertEquals(1, server.control().exceptions(name).size());
+         }
+      }
+   }
 }
