@@ -104,7 +104,10 @@ class CliTest
       r = cli("server", "--config", f.toString());
       assertEquals(2, r.rc(), r.out() + r.err());
       assertTrue(r.err().contains("cannot connect to primary A at jdbc:postgresql://127.0.0.1:1/nodb"), r.err());
-      assertTrue(r.err().contains("cannot connect to replicate maria.app") && r.err().contains("Access denied"), r.err());
+      assertTrue(r.err().contains("cannot connect to replicate maria.app"), r.err());
+      if (TestDatabases.ci()) { // MariaDB is up: the server's own reason is passed on
+         assertTrue(r.err().contains("Access denied"), r.err());
+      }
       assertFalse(r.err().contains("surely-wrong"), "no password in messages");
       assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
    }
