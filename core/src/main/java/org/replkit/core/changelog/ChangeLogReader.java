@@ -142,11 +142,21 @@ public final class ChangeLogReader
    {
       final boolean auto = c.getAutoCommit();
       c.setAutoCommit(false);
-      try (PreparedStatement ch = c.prepareStatement("DELETE FROM " + log.table("rk_change") + " WHERE tx IN (SELECT tx FROM "
-                                                     + log.table("rk_commit") + " WHERE seq <= ?)");
+      // One delete per transaction through the (tx, id) index: H2 re-runs an IN (subquery) for every row.
+      try (PreparedStatement txs = c.prepareStatement("SELECT tx FROM " + log.table("rk_commit") + " WHERE seq <= ?");
+           PreparedStatement ch = c.prepareStatement("DELETE FROM " + log.table("rk_change") + " WHERE tx = ?");
            PreparedStatement cm = c.prepareStatement("DELETE FROM " + log.table("rk_commit") + " WHERE seq < ?")) {
-         ch.setLong(1, seq);
-         final int n = ch.executeUpdate();
+         txs.setLong(1, seq);
+         try (ResultSet rs = txs.executeQuery()) {
+            while (rs.next()) {
+               ch.setLong(1, rs.getLong(1));
+               ch.addBatch();
+            }
+         }
+         int n = 0;
+         for (int count : ch.executeBatch()) {
+            n += Math.max(count, 0);
+         }
          cm.setLong(1, seq);
          cm.executeUpdate();
          c.commit();

@@ -1,0 +1,341 @@
+package org.replkit.server;
+
+import org.replkit.core.changelog.Change;
+import org.replkit.core.changelog.ChangeLogReader;
+import org.replkit.core.changelog.ChangeLogSchema;
+import org.replkit.core.changelog.CommittedTransaction;
+import org.replkit.core.changelog.Dialect;
+import org.replkit.core.changelog.Oqid;
+import org.replkit.core.changelog.TableInfo;
+import org.replkit.core.control.ControlDb;
+import org.replkit.core.queue.QueuedTransaction;
+import org.replkit.core.queue.StableQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The log reader of one primary (the RepAgent): reads committed transactions in commit order from the
+ * primary's change log, appends them to the stable queue, and truncates the primary's log up to what
+ * the queue has secured (the truncation point).
+ *
+ * <p>States, and every transition (all made in {@link #to}):
+ * <pre>
+ *   DOWN      --start, primary reachable-------------------&gt; ACTIVE
+ *   ACTIVE    --primary unreachable or reading fails--------&gt; DOWN (retried every second)
+ *   ACTIVE    --'suspend log transfer from site'------------&gt; SUSPENDED
+ *   DOWN      --'suspend log transfer from site'------------&gt; SUSPENDED
+ *   SUSPENDED --'resume log transfer from site'-------------&gt; ACTIVE (DOWN again if the primary is unreachable)
+ *   any       --server stop------------------------------------&gt; STOPPED (the control db keeps a suspension)
+ * </pre>
+ * The position is the queue's last OQID from this origin, written atomically with each append, so it
+ * survives restarts; re-reading after a crash is harmless because the queue drops duplicates. The log
+ * is truncated only after {@link StableQueue#sync}: whatever a crash can take from the queue, the primary
+ * still holds.
+ */
+final class LogReader implements Runnable
+{
+   enum State
+   {
+      DOWN,
+      ACTIVE,
+      SUSPENDED,
+      STOPPED
+   }
+
+   private static final Logger LOG = LoggerFactory.getLogger(LogReader.class);
+   private static final int BATCH = 500;
+   private static final long TRUNCATE_EVERY_MS = 500;
+
+   final ServerConfig.Site site;
+   final Dialect dialect;
+   private final StableQueue queue;
+   private final ControlDb control;
+   private volatile State state = State.DOWN;
+   private volatile String error;
+   private Connection primary;
+   private ChangeLogReader reader;
+   private final Map<String, TableInfo> tables = new HashMap<>();
+   private long truncated;
+   private long lastTruncate;
+   private long lastStatus;
+   private volatile long queued;
+   private volatile long caughtUpAt;
+   private Thread thread;
+
+   LogReader(ServerConfig.Site site, StableQueue queue, ControlDb control)
+   {
+      this.site = site;
+      this.dialect = Dialect.fromUrl(ReplicationServer.realUrl(site.db().url()));
+      this.queue = queue;
+      this.control = control;
+   }
+
+   State state()
+   {
+      return state;
+   }
+
+   /** Transactions this reader appended to the queue since it started (duplicates not counted). */
+   long queued()
+   {
+      return queued;
+   }
+
+   /** When a read last found nothing new (epoch ms): everything committed before then is queued. */
+   long caughtUpAt()
+   {
+      return caughtUpAt;
+   }
+
+   /** The one place a state changes; logs and records every transition. */
+   private synchronized boolean to(State next, String why)
+   {
+      final State from = state;
+      final boolean allowed = switch (next) {
+         case ACTIVE -> from == State.DOWN || from == State.SUSPENDED;
+         case DOWN -> from == State.ACTIVE;
+         case SUSPENDED -> from == State.ACTIVE || from == State.DOWN;
+         case STOPPED -> true;
+      };
+      if (!allowed) {
+         return false;
+      }
+      state = next;
+      error = next == State.DOWN ? why : null;
+      if (from != next) {
+         LOG.info("RepAgent for {}: {} -> {}{}", site.name(), from, next, why == null ? "" : " (" + why + ")");
+      }
+      if (next != State.STOPPED || from != State.SUSPENDED) {
+         status(true);
+      }
+      return true;
+   }
+
+   /** DOWN becomes ACTIVE once the database is reached again; a suspension stays. */
+   private synchronized void reconnected()
+   {
+      if (state == State.DOWN) {
+         to(State.ACTIVE, null);
+      }
+   }
+
+   void start()
+   {
+      try {
+         for (ControlDb.Site saved : control.sites()) {
+            if (saved.name().equals(site.name()) && State.SUSPENDED.name().equals(saved.state())) {
+               state = State.SUSPENDED; // a suspension survives restarts
+               LOG.info("RepAgent for {} starts SUSPENDED as it was left", site.name());
+            }
+         }
+      }
+      catch (SQLException e) {
+         throw new IllegalStateException("cannot read the state of site " + site.name() + " from the control database: " + e.getMessage(), e);
+      }
+      thread = new Thread(this, "replkit-repagent-" + site.name());
+      thread.setDaemon(true);
+      thread.start();
+   }
+
+   String suspend()
+   {
+      return to(State.SUSPENDED, "suspend command") ? "Log transfer from " + site.name() + " is suspended."
+                                                     : "Log transfer from " + site.name() + " is " + state + ": nothing to suspend.";
+   }
+
+   synchronized String resume()
+   {
+      return state == State.SUSPENDED && to(State.ACTIVE, "resume command") ? "Log transfer from " + site.name() + " is resumed."
+                                                : "Log transfer from " + site.name() + " is " + state + ": nothing to resume.";
+   }
+
+   void stop() throws InterruptedException
+   {
+      to(State.STOPPED, null);
+      if (thread != null) {
+         thread.join(10_000);
+      }
+      closePrimary();
+   }
+
+   @Override
+   public void run()
+   {
+      while (state != State.STOPPED) {
+         try {
+            if (state == State.SUSPENDED) {
+               closePrimary();
+               Thread.sleep(100);
+               continue;
+            }
+            if (primary == null) {
+               connect();
+               reconnected();
+            }
+            if (readOnce() == 0) {
+               truncateIfDue(true);
+               status(false);
+               Thread.sleep(site.pollMillis());
+            }
+         }
+         catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+         }
+         catch (SQLException | RuntimeException e) {
+            if (state == State.STOPPED) {
+               return;
+            }
+            final String why = ReplicationServer.describe(e, "primary " + site.name());
+            if (!why.equals(error)) { // once per reason, not once per retry
+               LOG.warn("RepAgent for {}: {}", site.name(), why);
+            }
+            closePrimary();
+            if (!to(State.DOWN, why)) {
+               error = why; // already DOWN: keep the newest reason for status
+               status(true);
+            }
+            sleepQuietly(1000); // then the next turn reconnects
+         }
+      }
+   }
+
+   private void connect() throws SQLException
+   {
+      primary = ReplicationServer.connect(site.db(), "primary " + site.name());
+      primary.setAutoCommit(true);
+      final ChangeLogSchema log = new ChangeLogSchema(dialect, ChangeLogSchema.defaultSchema(dialect, primary));
+      if (!log.isInstalled(primary)) {
+         throw new SQLException("primary " + site.name() + " has no ReplKit change log (schema " + log.schema() + "): the application must"
+                                + " connect through jdbc:replkit: at least once before the server can read it", "42P01");
+      }
+      reader = new ChangeLogReader(log, site.name());
+      tables.clear();
+      // The truncation keeps the last secured commit row, so a primary behind the queue was restored or replaced:
+      // its new transactions would reuse sequences the queue takes for duplicates. Never drop them silently.
+      final Oqid last = queue.lastReceived(site.name());
+      final long position = reader.position(primary);
+      if (last != null && position < last.seq()) {
+         throw new SQLException("the change log of primary " + site.name() + " is at sequence " + position + ", behind the " + last.seq()
+                                + " the stable queue already received from it: the database was restored or replaced. Its new transactions"
+                                + " would be dropped as duplicates, so the log reader waits: resynchronize the replicates from this primary"
+                                + " and start the server on a new queue directory, or point the site at the right database", "55000");
+      }
+   }
+
+   /** One read-append turn; returns the transactions read. */
+   private int readOnce() throws SQLException
+   {
+      final Oqid last = queue.lastReceived(site.name());
+      final long position = last == null ? 0 : last.seq();
+      final long readStart = System.currentTimeMillis();
+      final List<CommittedTransaction> txs = reader.read(primary, position, BATCH);
+      if (txs.isEmpty()) {
+         caughtUpAt = readStart;
+         return 0;
+      }
+      Faults.point("reader.afterRead");
+      final List<QueuedTransaction> out = new ArrayList<>(txs.size());
+      for (CommittedTransaction tx : txs) {
+         final Map<String, TableInfo> used = new LinkedHashMap<>();
+         for (Change ch : tx.changes()) {
+            if (ch.op() == Change.Op.DDL) {
+               tables.clear(); // the registry may have changed shape
+            }
+            else if (ch.table() != null && ch.op() != Change.Op.TRUNCATE) {
+               final String k = ch.schema() + '\u0000' + ch.table();
+               if (!used.containsKey(k)) {
+                  used.put(k, table(ch.schema(), ch.table()));
+               }
+            }
+         }
+         // the origin is the configured site name: subscriptions and duplicate detection key on it
+         out.add(new QueuedTransaction(0, new CommittedTransaction(new Oqid(site.name(), tx.seq()), tx.localTx(), tx.committedAt(), tx.changes()),
+                                       List.copyOf(used.values())));
+      }
+      queued += queue.append(out);
+      Faults.point("reader.afterAppend");
+      truncateIfDue(false);
+      status(false);
+      return txs.size();
+   }
+
+   private TableInfo table(String schema, String name) throws SQLException
+   {
+      final String k = schema + '\u0000' + name;
+      TableInfo t = tables.get(k);
+      if (t == null) {
+         t = reader.log().registered(primary, schema, name);
+         if (t == null) {
+            throw new SQLException("table " + schema + "." + name + " is in the change log of " + site.name() + " but not in its table registry", "42P01");
+         }
+         tables.put(k, t);
+      }
+      return t;
+   }
+
+   /** Moves the truncation point: sync the queue, then delete from the primary what the queue secured. */
+   private void truncateIfDue(boolean idle) throws SQLException
+   {
+      final long now = System.currentTimeMillis();
+      final Oqid last = queue.lastReceived(site.name());
+      if (last == null || last.seq() <= truncated || (!idle && now - lastTruncate < TRUNCATE_EVERY_MS)) {
+         return;
+      }
+      queue.sync();
+      reader.truncate(primary, last.seq());
+      truncated = last.seq();
+      lastTruncate = now;
+      Faults.point("reader.afterTruncate");
+   }
+
+   private void status(boolean force)
+   {
+      final long now = System.currentTimeMillis();
+      if (!force && now - lastStatus < 250) {
+         return;
+      }
+      lastStatus = now;
+      try {
+         final Oqid last = queue.lastReceived(site.name());
+         control.siteState(site.name(), state.name(), last == null ? 0 : last.seq(), truncated, queued, error);
+      }
+      catch (SQLException | RuntimeException e) {
+         // at shutdown an embedded AUTO_SERVER control database may already be closed by H2's own exit hook
+         if (state != State.STOPPED) {
+            LOG.warn("RepAgent for {}: cannot record its state in the control database: {}", site.name(), e.getMessage());
+         }
+      }
+   }
+
+   private void closePrimary()
+   {
+      if (primary != null) {
+         try {
+            primary.close();
+         }
+         catch (SQLException ignored) {
+            // a broken connection is why we close it
+         }
+         primary = null;
+      }
+   }
+
+   private static void sleepQuietly(long ms)
+   {
+      try {
+         Thread.sleep(ms);
+      }
+      catch (InterruptedException e) {
+         Thread.currentThread().interrupt();
+      }
+   }
+}

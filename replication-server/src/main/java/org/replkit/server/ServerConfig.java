@@ -1,0 +1,241 @@
+package org.replkit.server;
+
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The server's configuration ({@code replkit.yaml}); see replication-server/README.md for the format.
+ * Every problem is reported as a {@link ConfigException} naming the key and what is wrong; {@code ${VAR}}
+ * in any value is replaced by that environment variable (credentials never need to be in the file).
+ */
+public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> connections)
+{
+   /** A database reached by JDBC. The URL may be a {@code jdbc:replkit:} URL; the server uses the real one. */
+   public record Db(String url, String user, String password)
+   {
+   }
+
+   /** A primary: its log reader (RepAgent) reads its change log. {@code name} is the origin in every OQID. */
+   public record Site(String name, Db db, long pollMillis)
+   {
+   }
+
+   /**
+    * A replicate connection (DSI) named {@code dataserver.database}, applying the transactions of the
+    * sites in {@code from}. {@code schema}: the replicate schema to apply into (null: the connection's own).
+    */
+   public record Conn(String name, Db db, Set<String> from, String schema, int groupTransactions, int groupRows)
+   {
+   }
+
+   public static final class ConfigException extends RuntimeException
+   {
+      public ConfigException(String message)
+      {
+         super(message);
+      }
+   }
+
+   private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
+   private static final Pattern CONNECTION_NAME = Pattern.compile("[^.\\s]+\\.[^.\\s]+");
+
+   public Site site(String name)
+   {
+      return sites.stream().filter(s -> s.name().equals(name)).findFirst().orElse(null);
+   }
+
+   public static ServerConfig load(Path file)
+   {
+      return load(file, System::getenv);
+   }
+
+   static ServerConfig load(Path file, UnaryOperator<String> env)
+   {
+      final Object root;
+      try (Reader r = Files.newBufferedReader(file)) {
+         root = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+      }
+      catch (NoSuchFileException e) {
+         throw new ConfigException("configuration file " + file + " does not exist");
+      }
+      catch (IOException e) {
+         throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
+      }
+      catch (YAMLException e) {
+         throw new ConfigException("configuration file " + file + " is not valid YAML: " + e.getMessage());
+      }
+      if (!(root instanceof Map<?, ?> m)) {
+         throw new ConfigException("configuration file " + file + " must be a YAML mapping with keys queue, control, sites, connections");
+      }
+      final Path base = file.toAbsolutePath().getParent();
+      return parse(m, base, env);
+   }
+
+   static ServerConfig parse(Map<?, ?> m, Path base, UnaryOperator<String> env)
+   {
+      known(m, "", "queue", "control", "sites", "connections");
+      final Path queue = base.resolve(str(m, "queue", "", env, "replkit-data/queue"));
+      final Db control = m.get("control") == null
+                         ? new Db("jdbc:h2:file:" + base.resolve("replkit-data/control").toAbsolutePath() + ";AUTO_SERVER=TRUE", null, null)
+                         : db(map(m.get("control"), "control"), "control", env, Set.of());
+      final List<Site> sites = new ArrayList<>();
+      final Set<String> names = new HashSet<>();
+      int i = 0;
+      for (Object o : list(m, "sites")) {
+         final String where = "sites[" + i++ + "]";
+         final Map<?, ?> s = map(o, where);
+         known(s, where + ".", "name", "url", "user", "password", "pollMillis");
+         final String name = required(s, "name", where, env);
+         if (!names.add(name)) {
+            throw new ConfigException(where + ": site " + name + " is defined twice");
+         }
+         sites.add(new Site(name, db(s, where, env, Set.of("name", "pollMillis")), num(s, "pollMillis", where, env, 50)));
+      }
+      final List<Conn> conns = new ArrayList<>();
+      final Set<String> connNames = new HashSet<>();
+      i = 0;
+      for (Object o : list(m, "connections")) {
+         final String where = "connections[" + i++ + "]";
+         final Map<?, ?> c = map(o, where);
+         known(c, where + ".", "name", "url", "user", "password", "from", "schema", "groupTransactions", "groupRows");
+         final String name = required(c, "name", where, env);
+         if (!CONNECTION_NAME.matcher(name).matches()) {
+            throw new ConfigException(where + ": connection name '" + name + "' must be dataserver.database (one dot), e.g. pg2.orders");
+         }
+         if (!connNames.add(name)) {
+            throw new ConfigException(where + ": connection " + name + " is defined twice");
+         }
+         final Set<String> from = new LinkedHashSet<>();
+         final Object f = c.get("from");
+         if (f == null) {
+            sites.forEach(s -> from.add(s.name()));
+         }
+         else {
+            for (Object x : f instanceof List<?> l ? l : List.of(f)) {
+               final String site = String.valueOf(x);
+               if (names.stream().noneMatch(site::equals)) {
+                  throw new ConfigException(where + ".from: unknown site '" + site + "'; the sites are " + names);
+               }
+               from.add(site);
+            }
+         }
+         if (from.isEmpty()) {
+            throw new ConfigException(where + ": no site to replicate from (define sites, or list them in from)");
+         }
+         conns.add(new Conn(name, db(c, where, env, Set.of()), from, c.get("schema") == null ? null : str(c, "schema", where, env, null),
+                            (int) num(c, "groupTransactions", where, env, 50), (int) num(c, "groupRows", where, env, 5000)));
+      }
+      if (sites.isEmpty() && conns.isEmpty()) {
+         throw new ConfigException("the configuration has no sites and no connections: nothing to replicate");
+      }
+      return new ServerConfig(queue, control, List.copyOf(sites), List.copyOf(conns));
+   }
+
+   private static Db db(Map<?, ?> m, String where, UnaryOperator<String> env, Set<String> ignore)
+   {
+      if (where.equals("control")) {
+         known(m, "control.", "url", "user", "password");
+      }
+      final String url = required(m, "url", where, env);
+      if (!url.startsWith("jdbc:")) {
+         throw new ConfigException(where + ".url: '" + url + "' is not a JDBC URL (jdbc:postgresql://..., jdbc:mariadb://..., jdbc:h2:...)");
+      }
+      return new Db(url, str(m, "user", where, env, null), str(m, "password", where, env, null));
+   }
+
+   private static void known(Map<?, ?> m, String where, String... keys)
+   {
+      final List<String> k = List.of(keys);
+      for (Object key : m.keySet()) {
+         if (!k.contains(String.valueOf(key))) {
+            throw new ConfigException("unknown configuration key '" + where + key + "'; expected one of " + k);
+         }
+      }
+   }
+
+   private static String required(Map<?, ?> m, String key, String where, UnaryOperator<String> env)
+   {
+      final String v = str(m, key, where, env, null);
+      if (v == null || v.isBlank()) {
+         throw new ConfigException(where + ": '" + key + "' is required");
+      }
+      return v;
+   }
+
+   private static String str(Map<?, ?> m, String key, String where, UnaryOperator<String> env, String dflt)
+   {
+      final Object v = m.get(key);
+      if (v == null) {
+         return dflt;
+      }
+      if (v instanceof Map || v instanceof List) {
+         throw new ConfigException((where.isEmpty() ? "" : where + ".") + key + ": expected a single value");
+      }
+      final Matcher x = ENV.matcher(String.valueOf(v));
+      final StringBuilder sb = new StringBuilder();
+      while (x.find()) {
+         String value = env.apply(x.group(1));
+         if (value == null) {
+            value = x.group(2);
+         }
+         if (value == null) {
+            throw new ConfigException((where.isEmpty() ? "" : where + ".") + key + ": environment variable " + x.group(1) + " is not set");
+         }
+         x.appendReplacement(sb, Matcher.quoteReplacement(value));
+      }
+      x.appendTail(sb);
+      return sb.toString();
+   }
+
+   private static long num(Map<?, ?> m, String key, String where, UnaryOperator<String> env, long dflt)
+   {
+      final String v = str(m, key, where, env, String.valueOf(dflt));
+      try {
+         final long n = Long.parseLong(v.trim());
+         if (n < 1 || n > Integer.MAX_VALUE) {
+            throw new NumberFormatException();
+         }
+         return n;
+      }
+      catch (NumberFormatException e) {
+         throw new ConfigException(where + "." + key + ": expected a positive whole number, found '" + v + "'");
+      }
+   }
+
+   private static List<?> list(Map<?, ?> m, String key)
+   {
+      final Object v = m.get(key);
+      if (v == null) {
+         return List.of();
+      }
+      if (!(v instanceof List<?> l)) {
+         throw new ConfigException(key + ": expected a list (each item starting with '- ')");
+      }
+      return l;
+   }
+
+   private static Map<?, ?> map(Object o, String where)
+   {
+      if (!(o instanceof Map<?, ?> m)) {
+         throw new ConfigException(where + ": expected a mapping (key: value lines)");
+      }
+      return m;
+   }
+}

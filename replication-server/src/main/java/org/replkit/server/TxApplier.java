@@ -1,0 +1,313 @@
+package org.replkit.server;
+
+import org.replkit.core.apply.ApplyException;
+import org.replkit.core.changelog.Change;
+import org.replkit.core.changelog.ColumnKind;
+import org.replkit.core.changelog.Dialect;
+import org.replkit.core.changelog.TableInfo;
+import org.replkit.core.json.Json;
+import org.replkit.core.queue.QueuedTransaction;
+
+import java.sql.BatchUpdateException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Applies queued transactions to one replicate with JDBC batching: consecutive records with the same
+ * statement shape go into one batch, flushed when the shape changes, so order is kept exactly. The
+ * caller owns the replicate transaction.
+ *
+ * <p>Heterogeneous apply maps explicitly, by the column kind the primary registered:
+ * <pre>
+ *   kind          PostgreSQL target          MariaDB target                 H2 target
+ *   BOOLEAN       boolean                    boolean (TINYINT(1))           boolean
+ *   INTEGER       long / BigInteger          long / BigInteger              long / BigInteger
+ *   DECIMAL       BigDecimal                 BigDecimal                     BigDecimal
+ *   TEXT, TIME    String / LocalTime         String / LocalTime             String / LocalTime
+ *   BINARY        byte[]                     byte[]                         byte[]
+ *   DATE          LocalDate                  LocalDate                      LocalDate
+ *   TIMESTAMP     LocalDateTime              LocalDateTime                  LocalDateTime
+ *   TIMESTAMP_TZ  OffsetDateTime             Timestamp of the same instant  OffsetDateTime
+ *   UUID          java.util.UUID             text (CHAR(36))                java.util.UUID
+ *   JSON, OTHER   text typed OTHER (cast)    text                           text
+ * </pre>
+ * Names: an identifier in the primary's unquoted case (H2 upper, PostgreSQL lower) is written in the
+ * replicate's unquoted case, so {@code ACCT} from H2 is {@code acct} on PostgreSQL and MariaDB.
+ */
+final class TxApplier
+{
+   private static final int MAX_BATCH = 1000;
+
+   private final Connection target;
+   private final Dialect to;
+   private final String schema;
+   private final Map<String, PreparedStatement> statements = new HashMap<>();
+   private PreparedStatement pending;
+   private String pendingSql;
+   private final List<Change> pendingChanges = new ArrayList<>();
+   private final List<TableInfo> pendingTables = new ArrayList<>();
+
+   TxApplier(Connection target, Dialect to, String schema)
+   {
+      this.target = target;
+      this.to = to;
+      this.schema = schema;
+   }
+
+   /** Applies one transaction's records (the caller commits). {@code from}: the primary's dialect. */
+   void apply(QueuedTransaction q, Dialect from) throws SQLException
+   {
+      for (Change ch : q.tx().changes()) {
+         switch (ch.op()) {
+            case DDL -> {
+               flush();
+               try (Statement st = target.createStatement()) {
+                  st.execute(Ddl.translate(ch.stmt(), from, to));
+               }
+               close(); // cached statements may describe the old shape of a table
+            }
+            case TRUNCATE -> {
+               flush();
+               try (Statement st = target.createStatement()) {
+                  st.executeUpdate("DELETE FROM " + table(from, ch.table()));
+               }
+            }
+            default -> row(ch, table(q, ch), from);
+         }
+      }
+   }
+
+   /** Sends what is batched; call before commit. */
+   void flush() throws SQLException
+   {
+      if (pending == null) {
+         return;
+      }
+      final PreparedStatement ps = pending;
+      pending = null;
+      try {
+         final int[] counts = ps.executeBatch();
+         for (int i = 0; i < counts.length; i++) {
+            final Change ch = pendingChanges.get(i);
+            if (ch.op() != Change.Op.INSERT && counts[i] != 1 && counts[i] != Statement.SUCCESS_NO_INFO) {
+               throw new ApplyException(ch.op().name().toLowerCase(Locale.ROOT) + " of " + ch.table() + " key " + key(pendingTables.get(i), ch.before())
+                                        + " found " + counts[i] + " rows at the replicate, expected 1: the replicate differs from the primary", null);
+            }
+         }
+      }
+      catch (BatchUpdateException e) {
+         final int failed = e.getUpdateCounts() == null ? 0 : Math.min(e.getUpdateCounts().length, pendingChanges.size() - 1);
+         final Change ch = pendingChanges.get(Math.max(failed, 0));
+         final SQLException cause = e.getNextException() != null ? e.getNextException() : e;
+         final String msg = ch.op().name().toLowerCase(Locale.ROOT) + " of " + ch.table() + " failed at the replicate: " + cause.getMessage();
+         final String state = cause.getSQLState() != null ? cause.getSQLState() : e.getSQLState();
+         if (state != null && state.startsWith("23")) {
+            throw new ApplyException(msg, e); // a constraint says the replicate differs from the primary
+         }
+         throw new SQLException(msg, state, e); // keeps the class: connection loss (08, 57) and deadlocks (40) are retried
+
+      }
+      finally {
+         pendingChanges.clear();
+         pendingTables.clear();
+      }
+   }
+
+   private void row(Change ch, TableInfo t, Dialect from) throws SQLException
+   {
+      final boolean ins = ch.op() == Change.Op.INSERT;
+      final Map<String, Object> image = Json.parseObject(ins || ch.op() == Change.Op.UPDATE ? ch.after() : ch.before());
+      final Map<String, Object> before = ins ? null : ch.op() == Change.Op.UPDATE ? Json.parseObject(ch.before()) : image;
+      if (!ins && t.key().isEmpty()) {
+         throw new ApplyException("table " + t.name() + " has no key in the primary's registry: updates and deletes cannot find their row", null);
+      }
+      final StringBuilder sql = new StringBuilder(128);
+      final String name = table(from, t.name());
+      switch (ch.op()) {
+         case INSERT -> {
+            sql.append("INSERT INTO ").append(name).append(" (");
+            int n = 0;
+            for (String col : image.keySet()) {
+               sql.append(n++ > 0 ? ", " : "").append(to.quote(name(from, col)));
+            }
+            sql.append(") VALUES (").append("?, ".repeat(n - 1)).append("?)");
+         }
+         case UPDATE -> {
+            sql.append("UPDATE ").append(name).append(" SET ");
+            int n = 0;
+            for (String col : image.keySet()) {
+               sql.append(n++ > 0 ? ", " : "").append(to.quote(name(from, col))).append(" = ?");
+            }
+            where(sql, t, from);
+         }
+         default -> {
+            sql.append("DELETE FROM ").append(name);
+            where(sql, t, from);
+         }
+      }
+      final String text = sql.toString();
+      if (pending != null && (!text.equals(pendingSql) || pendingChanges.size() >= MAX_BATCH)) {
+         flush();
+      }
+      if (pending == null) {
+         pending = statements.get(text);
+         if (pending == null) {
+            pending = target.prepareStatement(text);
+            statements.put(text, pending);
+         }
+         pendingSql = text;
+      }
+      final PreparedStatement ps = pending;
+      int i = 1;
+      if (ch.op() != Change.Op.DELETE) {
+         for (var e : image.entrySet()) {
+            bind(ps, i++, kind(t, e.getKey()), e.getValue());
+         }
+      }
+      if (!ins) {
+         for (String k : t.key()) {
+            bind(ps, i++, kind(t, k), before.get(k));
+         }
+      }
+      ps.addBatch();
+      pendingChanges.add(ch);
+      pendingTables.add(t);
+   }
+
+   private void where(StringBuilder sql, TableInfo t, Dialect from)
+   {
+      sql.append(" WHERE ");
+      for (int k = 0; k < t.key().size(); k++) {
+         sql.append(k > 0 ? " AND " : "").append(to.quote(name(from, t.key().get(k)))).append(" = ?");
+      }
+   }
+
+   private static TableInfo table(QueuedTransaction q, Change ch) throws ApplyException
+   {
+      final TableInfo t = q.table(ch.schema(), ch.table());
+      if (t == null) {
+         throw new ApplyException("the queued transaction " + q.tx().oqid() + " has no description of table " + ch.schema() + "." + ch.table(), null);
+      }
+      return t;
+   }
+
+   private String table(Dialect from, String table)
+   {
+      return to.qualified(schema, name(from, table));
+   }
+
+   /** An identifier in the primary's unquoted case becomes one in the replicate's unquoted case. */
+   String name(Dialect from, String id)
+   {
+      if (from == to) {
+         return id;
+      }
+      final boolean upper = id.equals(id.toUpperCase(Locale.ROOT));
+      final boolean lower = id.equals(id.toLowerCase(Locale.ROOT));
+      if (from == Dialect.H2 && upper) {
+         return id.toLowerCase(Locale.ROOT);
+      }
+      if (to == Dialect.H2 && lower) {
+         return id.toUpperCase(Locale.ROOT);
+      }
+      return id;
+   }
+
+   private static ColumnKind kind(TableInfo t, String col)
+   {
+      final TableInfo.Column c = t.column(col);
+      return c == null ? ColumnKind.OTHER : c.kind();
+   }
+
+   private void bind(PreparedStatement ps, int i, ColumnKind kind, Object json) throws SQLException
+   {
+      final Object v = kind.decode(json);
+      if (v == null) {
+         ps.setNull(i, to == Dialect.POSTGRESQL && kind.nullType == Types.OTHER ? Types.OTHER
+                       : kind.nullType == Types.OTHER ? Types.VARCHAR
+                       : to == Dialect.MARIADB && kind == ColumnKind.TIMESTAMP_TZ ? Types.TIMESTAMP : kind.nullType);
+         return;
+      }
+      switch (kind) {
+         case JSON, OTHER -> {
+            if (to == Dialect.POSTGRESQL) {
+               ps.setObject(i, v, Types.OTHER);
+            }
+            else {
+               ps.setString(i, v.toString());
+            }
+         }
+         case UUID -> {
+            if (to == Dialect.MARIADB) {
+               ps.setString(i, v.toString());
+            }
+            else {
+               ps.setObject(i, (UUID) v);
+            }
+         }
+         case TIMESTAMP_TZ -> {
+            if (to == Dialect.MARIADB) {
+               ps.setTimestamp(i, Timestamp.from(((OffsetDateTime) v).toInstant()));
+            }
+            else {
+               ps.setObject(i, v);
+            }
+         }
+         default -> ps.setObject(i, v);
+      }
+   }
+
+   private static String key(TableInfo t, String image)
+   {
+      if (image == null) {
+         return "?";
+      }
+      final Map<String, Object> m = Json.parseObject(image);
+      final StringBuilder sb = new StringBuilder("(");
+      for (String k : t.key()) {
+         sb.append(sb.length() > 1 ? ", " : "").append(k).append('=').append(m.get(k));
+      }
+      return sb.append(')').toString();
+   }
+
+   /** Drops what is batched (after a rollback) and keeps the prepared statements. */
+   void discard()
+   {
+      if (pending != null) {
+         try {
+            pending.clearBatch();
+         }
+         catch (SQLException ignored) {
+            // the statement is closed with the connection anyway
+         }
+      }
+      pending = null;
+      pendingChanges.clear();
+      pendingTables.clear();
+   }
+
+   void close()
+   {
+      discard();
+      for (PreparedStatement ps : statements.values()) {
+         try {
+            ps.close();
+         }
+         catch (SQLException ignored) {
+            // closing
+         }
+      }
+      statements.clear();
+   }
+}
