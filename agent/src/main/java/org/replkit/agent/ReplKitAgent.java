@@ -49,11 +49,15 @@ public final class ReplKitAgent
 
    public static void premain(String argument, Instrumentation inst)
    {
+      final long start = System.nanoTime();
       try {
          final AgentRules rules = argument == null || argument.isBlank() ? AgentRules.captureEverything() : AgentRules.load(Path.of(argument.trim()));
          installBridge(inst, new ConnectionCapture(rules));
+         final long bridged = System.nanoTime();
          instrument(inst);
-         LoggerFactory.getLogger(ReplKitAgent.class).info("ReplKit agent started: {} rule(s) from {}", rules.rules.size(), rules.source);
+         LoggerFactory.getLogger(ReplKitAgent.class).info("ReplKit agent started in {} ms (instrumentation {} ms): {} rule(s) from {}",
+                                                          (System.nanoTime() - start) / 1_000_000, (System.nanoTime() - bridged) / 1_000_000,
+                                                          rules.rules.size(), rules.source);
       }
       catch (Throwable t) {
          System.err.println("ReplKit agent: " + (t instanceof AgentRules.AgentConfigException ? t.getMessage() : t.toString()));
@@ -102,6 +106,7 @@ public final class ReplKitAgent
       new AgentBuilder.Default()
          .disableClassFormatChanges() // advice only, so classes loaded before premain can be retransformed too
          .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
+         .with(new TypePoolCache())
          .with(new AgentBuilder.Listener.Adapter()
          {
             @Override

@@ -26,6 +26,8 @@ final class ChildJvm
    }
 
    private static final Pattern APP_JARS = Pattern.compile(".*[/\\\\](h2|postgresql|HikariCP|slf4j-api)-[0-9][^/\\\\]*\\.jar");
+   /** ReplKit's own jars as an application would add them to use jdbc:replkit: URLs (for comparing the agent with the driver). */
+   private static final Pattern REPLKIT_JARS = Pattern.compile(".*([/\\\\](replkit-jdbc|replkit-core|jsqlparser)-[0-9][^/\\\\]*\\.jar|(jdbc-wrapper|core)[/\\\\]target[/\\\\]classes)");
 
    private ChildJvm()
    {
@@ -40,11 +42,11 @@ final class ChildJvm
       return jar;
    }
 
-   static String appClassPath()
+   static String appClassPath(boolean withReplKit)
    {
       final List<String> entries = new ArrayList<>();
       for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
-         if (e.endsWith("test-classes") || APP_JARS.matcher(e).matches()) {
+         if (e.endsWith("test-classes") || APP_JARS.matcher(e).matches() || (withReplKit && REPLKIT_JARS.matcher(e).matches())) {
             entries.add(e);
          }
       }
@@ -54,13 +56,19 @@ final class ChildJvm
    /** Runs {@code mainClass} with the agent (rules file {@code rules}, or none when null) unless {@code agent} is false. */
    static Result run(boolean agent, Path rules, String mainClass, String... args) throws IOException, InterruptedException
    {
+      return run(agent, rules, false, mainClass, args);
+   }
+
+   /** {@code withReplKit}: ReplKit's jars on the application's class path, as for {@code jdbc:replkit:} URLs. */
+   static Result run(boolean agent, Path rules, boolean withReplKit, String mainClass, String... args) throws IOException, InterruptedException
+   {
       final List<String> cmd = new ArrayList<>();
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       if (agent) {
          cmd.add("-javaagent:" + agentJar().toAbsolutePath() + (rules == null ? "" : "=" + rules.toAbsolutePath()));
       }
       cmd.add("-cp");
-      cmd.add(appClassPath());
+      cmd.add(appClassPath(withReplKit));
       cmd.add(mainClass);
       cmd.addAll(List.of(args));
       final Path out = Files.createTempFile("replkit-child", ".log");
