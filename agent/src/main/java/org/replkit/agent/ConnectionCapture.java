@@ -108,7 +108,8 @@ final class ConnectionCapture implements BiFunction<Object, Object, Object>
    private Connection refuse(Connection c, String url, Throwable cause)
    {
       final String where = url == null ? "" : " to " + ReplKitDriver.identity(url);
-      if (failures.add(cause.getClass().getName() + ':' + cause.getMessage() + where)) {
+      // bounded: causes whose messages vary (ids, times) must not grow the set forever
+      if (failures.size() < 1000 && failures.add(cause.getClass().getName() + ':' + cause.getMessage() + where)) {
          LOG.error("ReplKit agent could not set up capture for a connection{}; its writes are refused until this is fixed "
                    + "(logged once per cause)", where, cause);
       }

@@ -76,6 +76,23 @@ class AgentIT
       }
    }
 
+   /**
+    * An application that already uses jdbc:replkit: URLs (ReplKit on its class path) and gets the agent
+    * too: the agent's rule wraps the real driver's connection, and the driver must not wrap it again.
+    */
+   @Test
+   void aReplKitUrlUnderTheAgentIsCapturedOnce() throws Exception
+   {
+      final String h2 = h2File("both");
+      final Path rules = rules("replkit.agent.rule.1.url=jdbc:h2:file:*", "replkit.agent.rule.1.site=h2shop");
+      final ChildJvm.Result r = ChildJvm.run(true, rules, true, SAMPLE, "plain", "orders", "jdbc:replkit:" + h2.substring("jdbc:".length()));
+      assertEquals(0, r.exit(), r.output());
+      assertEquals(4, r.count("connection: ReplKit:conn"), r.output());
+      assertEquals(0, r.count("ReplKit:ReplKit:"), "never wrapped twice: " + r.output());
+      assertFalse(r.output().contains("SEVERE"), r.output());
+      assertReplicates(h2, "h2shop", Kind.H2);
+   }
+
    /** A change log newer than this ReplKit: capture cannot be set up, the application still reads, and its writes are refused. */
    @Test
    void failedCaptureSetupKeepsReadsAndRefusesWrites() throws Exception

@@ -63,6 +63,9 @@ public final class ReplKitDriver implements Driver
    static Connection wrap(Connection c, String identity, ReplKitConfig config) throws SQLException
    {
       try {
+         if (c instanceof ConnectionProxy || c.isWrapperFor(ConnectionProxy.class)) {
+            return c; // captured already (the javaagent wrapped the real driver's connection): twice would record everything twice
+         }
          return capture(c, identity, config);
       }
       catch (SQLException | RuntimeException e) {
