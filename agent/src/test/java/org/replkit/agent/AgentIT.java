@@ -77,6 +77,28 @@ class AgentIT
    }
 
    /**
+    * Vendor DataSources selected by class name only. PGSimpleDataSource inherits getConnection from
+    * BaseDataSource, which is not a DataSource itself, and goes through a driver no rule matches.
+    */
+   @Test
+   void vendorDataSourcesAreCapturedByClassName() throws Exception
+   {
+      try (TestDb pg = TestDatabases.create(Kind.POSTGRESQL, "agentpri")) {
+         final String h2 = h2File("datasource");
+         final Path rules = rules("replkit.agent.rule.1.dataSource=org.h2.jdbcx.JdbcDataSource",
+                                  "replkit.agent.rule.1.site=h2shop",
+                                  "replkit.agent.rule.2.dataSource=org.postgresql.ds.*",
+                                  "replkit.agent.rule.2.site=pgshop");
+         pg.exec(TABLE);
+         final ChildJvm.Result r = ChildJvm.run(true, rules, SAMPLE, "datasource", "orders", h2, pg.url());
+         assertEquals(0, r.exit(), r.output());
+         assertCapturedOnce(r, 8);
+         assertReplicates(h2, "h2shop", Kind.H2);
+         assertReplicates(pg.url(), "pgshop", Kind.POSTGRESQL);
+      }
+   }
+
+   /**
     * An application that already uses jdbc:replkit: URLs (ReplKit on its class path) and gets the agent
     * too: the agent's rule wraps the real driver's connection, and the driver must not wrap it again.
     */

@@ -17,8 +17,9 @@ import java.util.List;
  * orders through plain DriverManager JDBC or through HikariCP. The agent tests run it in a JVM of its own.
  *
  * <pre>
- * SampleApp plain|hikari orders|readwrite &lt;jdbc url&gt;...
+ * SampleApp plain|hikari|datasource orders|readwrite &lt;jdbc url&gt;...
  *   hikari: HikariCP with jdbcUrl, except H2 URLs, which go through H2's JdbcDataSource (setDataSource)
+ *   datasource: the vendor's DataSource, no pool (H2 JdbcDataSource, PostgreSQL PGSimpleDataSource)
  *   orders: four committed transactions and one rolled back, on table shop_order(id, item, qty)
  *   readwrite: twice, on a fresh connection: read the orders, then try to write one
  * </pre>
@@ -51,6 +52,10 @@ public final class SampleApp
             pools.add(pool);
             source = pool::getConnection;
          }
+         else if (args[0].equals("datasource")) {
+            final javax.sql.DataSource ds = vendorDataSource(url);
+            source = ds::getConnection;
+         }
          else {
             source = () -> DriverManager.getConnection(url);
          }
@@ -62,6 +67,18 @@ public final class SampleApp
          }
       }
       pools.forEach(HikariDataSource::close);
+   }
+
+   private static javax.sql.DataSource vendorDataSource(String url)
+   {
+      if (url.startsWith("jdbc:h2:")) {
+         final org.h2.jdbcx.JdbcDataSource ds = new org.h2.jdbcx.JdbcDataSource();
+         ds.setURL(url);
+         return ds;
+      }
+      final org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource();
+      ds.setURL(url);
+      return ds;
    }
 
    private static void orders(Source source) throws SQLException
