@@ -140,6 +140,19 @@ class AgentIT
       }
    }
 
+   /** A connection the driver cannot open fails exactly as without the agent: pools read the SQLState. */
+   @Test
+   void aFailedConnectKeepsTheDriversException() throws Exception
+   {
+      final Path rules = rules("replkit.agent.rule.1.url=jdbc:postgresql://*");
+      final String missing = "jdbc:postgresql://127.0.0.1:5432/rk_agent_no_such_database?user=postgres";
+      final ChildJvm.Result with = ChildJvm.run(true, rules, SAMPLE, "plain", "connect", missing);
+      final ChildJvm.Result without = ChildJvm.run(false, null, SAMPLE, "plain", "connect", missing);
+      final List<String> expected = without.output().lines().filter(l -> l.startsWith("connect: ")).toList();
+      assertTrue(expected.get(0).startsWith("connect: failed: org.postgresql.util.PSQLException 3D000"), without.output());
+      assertEquals(expected, with.output().lines().filter(l -> l.startsWith("connect: ")).toList(), with.output());
+   }
+
    /** Running without capture would lose changes silently, so a bad rules file stops the JVM with the reason. */
    @Test
    void badRulesStopTheJvmWithTheReason() throws Exception

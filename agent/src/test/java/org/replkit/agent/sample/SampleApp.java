@@ -17,11 +17,12 @@ import java.util.List;
  * orders through plain DriverManager JDBC or through HikariCP. The agent tests run it in a JVM of its own.
  *
  * <pre>
- * SampleApp plain|hikari|datasource orders|readwrite &lt;jdbc url&gt;...
+ * SampleApp plain|hikari|datasource orders|readwrite|connect &lt;jdbc url&gt;...
  *   hikari: HikariCP with jdbcUrl, except H2 URLs, which go through H2's JdbcDataSource (setDataSource)
  *   datasource: the vendor's DataSource, no pool (H2 JdbcDataSource, PostgreSQL PGSimpleDataSource)
  *   orders: four committed transactions and one rolled back, on table shop_order(id, item, qty)
  *   readwrite: twice, on a fresh connection: read the orders, then try to write one
+ *   connect: open one connection and print how that failed, if it did
  * </pre>
  */
 public final class SampleApp
@@ -61,6 +62,14 @@ public final class SampleApp
          }
          if (args[1].equals("orders")) {
             orders(source);
+         }
+         else if (args[1].equals("connect")) {
+            try (Connection c = source.get()) {
+               System.out.println("connect: done");
+            }
+            catch (SQLException e) {
+               System.out.println("connect: failed: " + e.getClass().getName() + " " + e.getSQLState() + " " + e.getMessage());
+            }
          }
          else {
             readWrite(source);
