@@ -119,7 +119,14 @@ public final class ReplKitAgent
             @Override
             public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable t)
             {
-               log.error("ReplKit agent could not instrument {}: its connections are not captured", typeName, t);
+               if (t instanceof net.bytebuddy.pool.TypePool.Resolution.NoSuchTypeException) {
+                  // matching met a super type missing from the class path (optional dependencies): common, and no
+                  // class that fails to load through a missing super type can ever be a working driver
+                  log.debug("ReplKit agent could not match {}: {}", typeName, t.toString());
+               }
+               else {
+                  log.warn("ReplKit agent could not instrument {}: if it is a JDBC driver or DataSource, its connections are not captured", typeName, t);
+               }
             }
          })
          // the agent's own classes (ReplKit wraps connections itself) and the JDK, which has no drivers
