@@ -99,6 +99,25 @@ class AgentIT
    }
 
    /**
+    * A driver whose class loader sees only its own jar, as in a container: the inlined advice reaches the
+    * agent through the bootstrap bridge alone.
+    */
+   @Test
+   void aDriverInAnIsolatedClassLoaderIsCaptured() throws Exception
+   {
+      try (TestDb pg = TestDatabases.create(Kind.POSTGRESQL, "agentpri")) {
+         final Path rules = rules("replkit.agent.rule.1.url=jdbc:postgresql://*/rk_agentpri_*", "replkit.agent.rule.1.site=pgshop");
+         pg.exec(TABLE);
+         final ChildJvm.Result r = ChildJvm.run(true, rules, SAMPLE, "isolated", "orders", pg.url());
+         assertEquals(0, r.exit(), r.output());
+         assertEquals(4, r.count("connection: ReplKit:org.postgresql.jdbc.PgConnection"), r.output());
+         assertEquals(4, r.count("unwrap: org.postgresql.jdbc.PgConnection"), r.output());
+         assertFalse(r.output().contains("SEVERE"), r.output());
+         assertReplicates(pg.url(), "pgshop", Kind.POSTGRESQL);
+      }
+   }
+
+   /**
     * An application that already uses jdbc:replkit: URLs (ReplKit on its class path) and gets the agent
     * too: the agent's rule wraps the real driver's connection, and the driver must not wrap it again.
     */

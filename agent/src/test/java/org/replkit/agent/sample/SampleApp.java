@@ -17,9 +17,10 @@ import java.util.List;
  * orders through plain DriverManager JDBC or through HikariCP. The agent tests run it in a JVM of its own.
  *
  * <pre>
- * SampleApp plain|hikari|datasource orders|readwrite|connect &lt;jdbc url&gt;...
+ * SampleApp plain|hikari|datasource|isolated orders|readwrite|connect &lt;jdbc url&gt;...
  *   hikari: HikariCP with jdbcUrl, except H2 URLs, which go through H2's JdbcDataSource (setDataSource)
  *   datasource: the vendor's DataSource, no pool (H2 JdbcDataSource, PostgreSQL PGSimpleDataSource)
+ *   isolated: the driver from a class loader of its own that sees only the driver's jar, as in a container
  *   orders: four committed transactions and one rolled back, on table shop_order(id, item, qty)
  *   readwrite: twice, on a fresh connection: read the orders, then try to write one
  *   connect: open one connection and print how that failed, if it did
@@ -53,6 +54,10 @@ public final class SampleApp
             pools.add(pool);
             source = pool::getConnection;
          }
+         else if (args[0].equals("isolated")) {
+            final java.sql.Driver driver = isolatedDriver(url);
+            source = () -> driver.connect(url, new java.util.Properties());
+         }
          else if (args[0].equals("datasource")) {
             final javax.sql.DataSource ds = vendorDataSource(url);
             source = ds::getConnection;
@@ -76,6 +81,24 @@ public final class SampleApp
          }
       }
       pools.forEach(HikariDataSource::close);
+   }
+
+   /**
+    * The driver loaded the way a container loads an application's driver: by a loader of its own whose
+    * parent is the platform loader, so it sees nothing on the class path (no agent classes either).
+    */
+   private static java.sql.Driver isolatedDriver(String url) throws Exception
+   {
+      final String name = url.startsWith("jdbc:h2:") ? "h2" : "postgresql";
+      final List<java.net.URL> jars = new ArrayList<>();
+      for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+         if (e.matches(".*[/\\\\]" + name + "-[0-9][^/\\\\]*\\.jar")) {
+            jars.add(java.nio.file.Path.of(e).toUri().toURL());
+         }
+      }
+      final ClassLoader loader = new java.net.URLClassLoader(jars.toArray(new java.net.URL[0]), ClassLoader.getPlatformClassLoader());
+      Thread.currentThread().setContextClassLoader(loader);
+      return (java.sql.Driver) loader.loadClass(name.equals("h2") ? "org.h2.Driver" : "org.postgresql.Driver").getConstructor().newInstance();
    }
 
    private static javax.sql.DataSource vendorDataSource(String url)
@@ -152,7 +175,7 @@ public final class SampleApp
       final String vendor = c.getMetaData().getURL().startsWith("jdbc:h2:") ? "org.h2.jdbc.JdbcConnection" : "org.postgresql.PGConnection";
       final Object real;
       try {
-         real = c.unwrap(Class.forName(vendor));
+         real = c.unwrap(Class.forName(vendor, false, Thread.currentThread().getContextClassLoader()));
       }
       catch (ClassNotFoundException e) {
          throw new IllegalStateException(e);
