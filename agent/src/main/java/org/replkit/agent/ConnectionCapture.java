@@ -49,8 +49,14 @@ final class ConnectionCapture implements BiFunction<Object, Object, Object>
    @Override
    public Object apply(Object result, Object source)
    {
-      if (!(result instanceof Connection c) || busy.get() != null) {
+      if (!(result instanceof Connection c)) {
          return result;
+      }
+      if (source instanceof DataSource && dataSourceRules.get(source.getClass()).isEmpty()) {
+         return c; // the hot path: a pool's getConnection that no rule selects costs one ClassValue look-up
+      }
+      if (busy.get() != null) {
+         return c;
       }
       busy.set(Boolean.TRUE);
       try {

@@ -74,7 +74,8 @@ class AgentOverheadBench
          report.append(String.format("%-10s %-8s %12d %12d %16d %12d %12d%n", label, e.getKey(), median(f.get("wall")),
                                      median(f.get("first-connection-ms")), median(f.get("getConnection-ns")), median(f.get("select-ns")),
                                      median(f.get("update-ns"))));
-         report.append(String.format("%-19s runs: JVM wall %s, 1st conn %s%n", "", f.get("wall"), f.get("first-connection-ms")));
+         report.append(String.format("%-19s runs: JVM wall %s, 1st conn %s, getConnection %s%n", "", f.get("wall"), f.get("first-connection-ms"),
+                                     f.get("getConnection-ns")));
       }
    }
 
