@@ -133,16 +133,19 @@ public final class ReplKitAgent
          .ignore(nameStartsWith("org.replkit.").or(nameStartsWith("net.bytebuddy.")).or(nameStartsWith("java."))
                     .or(nameStartsWith("jdk.")).or(nameStartsWith("sun.")).or(nameStartsWith("com.sun.")).or(isSynthetic()))
          .type(not(isInterface()).and(hasSuperType(named("java.sql.Driver"))))
+         // exactly java.sql.Connection: a covariant connect (MariaDB's returns its own Connection class) cannot
+         // return the wrapper; its bridge, the method java.sql.Driver callers reach, can (BridgeMethodCapture)
          .transform((builder, type, loader, module, domain) -> builder.visit(
             Advice.to(ConnectAdvice.class).on(named("connect").and(not(isAbstract())).and(not(isStatic()))
+                                                 .and(returns(named("java.sql.Connection")))
                                                  .and(takesArguments(2)).and(takesArgument(0, String.class))
-                                                 .and(takesArgument(1, java.util.Properties.class)))))
+                                                 .and(takesArgument(1, java.util.Properties.class)))).visit(BridgeMethodCapture.INSTANCE))
          // CommonDataSource, not DataSource: pgjdbc declares getConnection in BaseDataSource, which is not a DataSource itself
          .type(not(isInterface()).and(hasSuperType(named("javax.sql.CommonDataSource"))))
          .transform((builder, type, loader, module, domain) -> builder.visit(
             Advice.to(GetConnectionAdvice.class).on(named("getConnection").and(not(isAbstract())).and(not(isStatic()))
                                                        .and(returns(named("java.sql.Connection")))
-                                                       .and(takesArguments(0).or(takesArguments(String.class, String.class))))))
+                                                       .and(takesArguments(0).or(takesArguments(String.class, String.class))))).visit(BridgeMethodCapture.INSTANCE))
          .installOn(inst);
    }
 }

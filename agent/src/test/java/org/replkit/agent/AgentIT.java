@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The agent in a JVM of its own, around {@link org.replkit.agent.sample.SampleApp}, which has no ReplKit on
- * its class path: its transactions must reach the change log and replay into an equal replicate.
+ * its class path: its transactions must reach the change log and replay into an equal replicate. The
+ * sample opens four connections per database, one per unit of work.
  */
 class AgentIT
 {
@@ -35,20 +36,25 @@ class AgentIT
    Path dir;
 
    @Test
-   void plainJdbcOnH2AndPostgresIsCapturedAndReplicates() throws Exception
+   void plainJdbcOnH2PostgresAndMariaDbIsCapturedAndReplicates() throws Exception
    {
-      try (TestDb pg = TestDatabases.create(Kind.POSTGRESQL, "agentpri")) {
+      try (TestDb pg = TestDatabases.create(Kind.POSTGRESQL, "agentpri"); TestDb mdb = TestDatabases.create(Kind.MARIADB, "agentpri")) {
          final String h2 = h2File("plain");
          final Path rules = rules("replkit.agent.rule.1.url=jdbc:h2:file:*",
                                   "replkit.agent.rule.1.site=h2shop",
                                   "replkit.agent.rule.2.url=jdbc:postgresql://*/rk_agentpri_*",
-                                  "replkit.agent.rule.2.site=pgshop");
+                                  "replkit.agent.rule.2.site=pgshop",
+                                  "replkit.agent.rule.3.url=jdbc:mariadb://*/rk_agentpri_*",
+                                  "replkit.agent.rule.3.site=mdbshop");
          pg.exec(TABLE);
-         final ChildJvm.Result r = ChildJvm.run(true, rules, SAMPLE, "plain", "orders", h2, pg.url());
+         mdb.exec(TABLE);
+         final ChildJvm.Result r = ChildJvm.run(true, rules, SAMPLE, "plain", "orders", h2, pg.url(), mdb.url());
          assertEquals(0, r.exit(), r.output());
-         assertCapturedOnce(r, 8);
+         assertCapturedOnce(r, 12);
+         assertEquals(4, r.count("unwrap: org.mariadb.jdbc.Connection"), r.output());
          assertReplicates(h2, "h2shop", Kind.H2);
          assertReplicates(pg.url(), "pgshop", Kind.POSTGRESQL);
+         assertReplicates(mdb.url(), "mdbshop", Kind.MARIADB);
       }
    }
 
@@ -188,8 +194,8 @@ class AgentIT
       assertEquals(connections, r.count("connection: "), r.output());
       assertEquals(connections, r.count("ReplKit:"), "every connection captured: " + r.output());
       assertEquals(0, r.count("ReplKit:ReplKit:"), "never wrapped twice: " + r.output());
-      assertEquals(connections / 2, r.count("unwrap: org.h2.jdbc.JdbcConnection"), r.output());
-      assertEquals(connections / 2, r.count("unwrap: org.postgresql.jdbc.PgConnection"), r.output());
+      assertEquals(4, r.count("unwrap: org.h2.jdbc.JdbcConnection"), r.output());
+      assertEquals(4, r.count("unwrap: org.postgresql.jdbc.PgConnection"), r.output());
       assertFalse(r.output().contains("SEVERE"), r.output());
    }
 

@@ -25,7 +25,7 @@ final class ChildJvm
       }
    }
 
-   private static final Pattern APP_JARS = Pattern.compile(".*[/\\\\](h2|postgresql|HikariCP|slf4j-api)-[0-9][^/\\\\]*\\.jar");
+   private static final Pattern APP_JARS = Pattern.compile(".*[/\\\\](h2|postgresql|mariadb-java-client|HikariCP|slf4j-api)-[0-9][^/\\\\]*\\.jar");
    /** ReplKit's own jars as an application would add them to use jdbc:replkit: URLs (for comparing the agent with the driver). */
    private static final Pattern REPLKIT_JARS = Pattern.compile(".*([/\\\\](replkit-jdbc|replkit-core|jsqlparser)-[0-9][^/\\\\]*\\.jar|(jdbc-wrapper|core)[/\\\\]target[/\\\\]classes)");
 

@@ -172,7 +172,9 @@ public final class SampleApp
    /** What any application might log about its connection; the tests read it to see how it is wrapped. */
    private static void describe(Connection c) throws SQLException
    {
-      final String vendor = c.getMetaData().getURL().startsWith("jdbc:h2:") ? "org.h2.jdbc.JdbcConnection" : "org.postgresql.PGConnection";
+      final String url = c.getMetaData().getURL();
+      final String vendor = url.startsWith("jdbc:h2:") ? "org.h2.jdbc.JdbcConnection"
+                            : url.startsWith("jdbc:mariadb:") ? "org.mariadb.jdbc.Connection" : "org.postgresql.PGConnection";
       final Object real;
       try {
          real = c.unwrap(Class.forName(vendor, false, Thread.currentThread().getContextClassLoader()));
