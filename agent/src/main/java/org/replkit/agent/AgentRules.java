@@ -65,13 +65,26 @@ final class AgentRules
       this.source = source;
    }
 
-   /** No rules file: every connection is captured with the default settings. */
+   /** The databases ReplKit captures: without a rules file, every connection to one of them is captured. */
+   static final List<String> SUPPORTED_URLS = List.of("jdbc:postgresql:*", "jdbc:mariadb:*", "jdbc:h2:*");
+
+   /**
+    * No rules file: every connection to a database ReplKit supports, from a driver or a DataSource, with
+    * the default settings. Other databases (an application's SQLite cache, say) are left alone rather than
+    * having their writes refused because they cannot be captured.
+    */
    static AgentRules captureEverything() throws AgentConfigException
    {
       final Properties p = new Properties();
-      p.setProperty(RULE_PREFIX + "1.url", "*");
-      p.setProperty(RULE_PREFIX + "2.dataSource", "*");
-      return parse(p, "(no rules file: every connection)");
+      int n = 1;
+      for (String url : SUPPORTED_URLS) {
+         p.setProperty(RULE_PREFIX + n++ + ".url", url);
+      }
+      for (String url : SUPPORTED_URLS) {
+         p.setProperty(RULE_PREFIX + n + ".dataSource", "*");
+         p.setProperty(RULE_PREFIX + n++ + ".url", url);
+      }
+      return parse(p, "(no rules file: every PostgreSQL, MariaDB and H2 connection)");
    }
 
    static AgentRules load(Path file) throws AgentConfigException

@@ -73,6 +73,9 @@ final class ConnectionCapture implements BiFunction<Object, Object, Object>
       String url = null;
       try {
          if (source instanceof String s) {
+            if (s.startsWith("jdbc:default:")) {
+               return c; // server-side code's handle on the session it runs in, which is captured or not already
+            }
             rule = rules.forUrl(s);
             url = s;
          }

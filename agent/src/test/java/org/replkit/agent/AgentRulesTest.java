@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Properties;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -63,10 +64,15 @@ class AgentRulesTest
    }
 
    @Test
-   void withoutAFileEveryConnectionIsCaptured() throws Exception
+   void withoutAFileEveryConnectionToASupportedDatabaseIsCaptured() throws Exception
    {
       final AgentRules all = AgentRules.captureEverything();
-      assertEquals(1, all.forUrl("jdbc:anything").number());
-      assertEquals(2, all.forDataSource("any.DataSource").number());
+      assertEquals(1, all.forUrl("jdbc:postgresql://db/shop?user=a").number());
+      assertEquals(2, all.forUrl("jdbc:mariadb://db/shop").number());
+      assertEquals(3, all.forUrl("jdbc:h2:mem:a").number());
+      assertNull(all.forUrl("jdbc:sqlite:cache.db"), "a database ReplKit cannot capture is left alone");
+      final AgentRules.Rule ds = all.forDataSource("any.DataSource");
+      assertTrue(ds.acceptsDataSourceUrl("jdbc:postgresql://db/shop"));
+      assertFalse(ds.acceptsDataSourceUrl("jdbc:sqlite:cache.db"));
    }
 }
