@@ -165,6 +165,17 @@ class AgentIT
       }
    }
 
+   /** -javaagent without a rules file: every connection to a supported database, with the default settings (site: the database name). */
+   @Test
+   void withoutARulesFileEverySupportedDatabaseIsCaptured() throws Exception
+   {
+      final String h2 = h2File("everything");
+      final ChildJvm.Result r = ChildJvm.run(true, null, SAMPLE, "plain", "orders", h2);
+      assertEquals(0, r.exit(), r.output());
+      assertEquals(4, r.count("connection: ReplKit:conn"), r.output());
+      assertReplicates(h2, "EVERYTHING", Kind.H2);
+   }
+
    /** A connection the driver cannot open fails exactly as without the agent: pools read the SQLState. */
    @Test
    void aFailedConnectKeepsTheDriversException() throws Exception
