@@ -59,12 +59,14 @@ public final class ReplKitDriver implements Driver
       return wrap(c, identity(split.realUrl()), split.config());
    }
 
-   /** Wraps a real connection (from this driver or from a wrapped DataSource). */
+   /** Wraps a real connection (from this driver or from a wrapped DataSource); closes it if capture cannot be set up. */
    static Connection wrap(Connection c, String identity, ReplKitConfig config) throws SQLException
    {
       try {
-         final CapturedDatabase db = CapturedDatabase.of(identity, c, config);
-         return new ConnectionProxy(c, new CaptureSession(c, db));
+         if (c instanceof ConnectionProxy || c.isWrapperFor(ConnectionProxy.class)) {
+            return c; // captured already (the javaagent wrapped the real driver's connection): twice would record everything twice
+         }
+         return capture(c, identity, config);
       }
       catch (SQLException | RuntimeException e) {
          try {
@@ -77,8 +79,24 @@ public final class ReplKitDriver implements Driver
       }
    }
 
+   /**
+    * Wraps a connection the caller opened (the javaagent: the application's own connection). Unlike the
+    * driver it leaves {@code c} open when capture cannot be set up, so the caller decides what then.
+    */
+   public static Connection capture(Connection c, String identity, ReplKitConfig config) throws SQLException
+   {
+      final CapturedDatabase db = CapturedDatabase.of(identity, c, config);
+      return new ConnectionProxy(c, new CaptureSession(c, db));
+   }
+
+   /** Wraps a connection whose capture could not be set up: reads work, writes are refused with {@code reason}. */
+   public static Connection refusingWrites(Connection c, String reason)
+   {
+      return new ConnectionProxy(c, CaptureSession.refusingWrites(c, reason));
+   }
+
    /** The database a URL points at, without its parameters (which may hold credentials). */
-   static String identity(String realUrl)
+   public static String identity(String realUrl)
    {
       int end = realUrl.length();
       for (char c : new char[] {'?', ';'}) {

@@ -60,17 +60,39 @@ public final class CaptureSession
    private String currentSchema;
    /** Tables whose trigger this transaction installed (PostgreSQL): forgotten again if it rolls back. */
    private final List<String> installedInTx = new ArrayList<>();
+   /** Non-null when capture could not be set up: writes are refused with this message, reads pass. */
+   private final String refusal;
 
    public CaptureSession(Connection real, CapturedDatabase db) throws SQLException
    {
       this.real = real;
       this.db = db;
       this.capture = db.capture;
+      this.refusal = null;
       capture.startSession(real, db.site);
       if (!real.getAutoCommit()) {
          real.commit(); // PostgreSQL undoes set_config with the transaction: a first rollback must not unmark the session
       }
       this.state = real.getAutoCommit() ? TxState.AUTOCOMMIT : TxState.CLEAN;
+   }
+
+   private CaptureSession(Connection real, String refusal)
+   {
+      this.real = real;
+      this.db = null;
+      this.capture = null;
+      this.refusal = refusal;
+      this.state = TxState.AUTOCOMMIT; // no write gets through, so the state never decides anything; asking a broken connection could fail
+   }
+
+   /**
+    * A session for a connection whose capture could not be set up (the javaagent, which must not fail the
+    * application's getConnection): reads and transaction control pass, every write is refused with
+    * {@code reason}, so nothing is changed uncaptured. It never becomes DIRTY, so it writes no records.
+    */
+   public static CaptureSession refusingWrites(Connection real, String reason)
+   {
+      return new CaptureSession(real, reason);
    }
 
    public TxState state()
@@ -112,6 +134,9 @@ public final class CaptureSession
 
    public <T> T execute(SqlInfo info, String sql, Work<T> work) throws SQLException
    {
+      if (refusal != null) {
+         return refusing(info, sql, work);
+      }
       switch (info.kind()) {
          case READ:
             return work.run();
@@ -145,9 +170,23 @@ public final class CaptureSession
       }
    }
 
+   private <T> T refusing(SqlInfo info, String sql, Work<T> work) throws SQLException
+   {
+      return switch (info.kind()) {
+         case READ, OTHER, COMMIT, ROLLBACK -> work.run();
+         default -> throw new SQLException(refusal + ": " + abbreviate(sql), "55000");
+      };
+   }
+
    /** A batch of plain statements: classified together, run as one unit of capture. */
    public <T> T executeBatch(List<String> sqls, Work<T> work) throws SQLException
    {
+      if (refusal != null) {
+         for (String sql : sqls) {
+            refusing(SqlClassifier.classify(sql), sql, () -> null);
+         }
+         return work.run();
+      }
       boolean writes = false;
       final List<SqlInfo.TableRef> tables = new ArrayList<>();
       for (String sql : sqls) {
@@ -344,7 +383,7 @@ public final class CaptureSession
    private void endOfTransaction(boolean committed) throws SQLException
    {
       final boolean wasDirty = state == TxState.DIRTY;
-      if (!committed) {
+      if (!committed && db != null) {
          db.forget(installedInTx);
       }
       installedInTx.clear();
