@@ -128,7 +128,6 @@ final class Dsi implements Runnable
       if (!allowed) {
          return false;
       }
-      state = next;
       if (next != State.STOPPED) {
          error = next == State.ACTIVE ? null : why;
       }
@@ -139,8 +138,9 @@ final class Dsi implements Runnable
          LOG.info("DSI for {}: {} -> {}", cfg.name(), from, next);
       }
       if (next != State.STOPPED || from == State.ACTIVE || from == State.DOWN) {
-         status(true, next);
+         status(true, next); // recorded first: whoever sees the new state finds its reason in the control db
       }
+      state = next;
       return true;
    }
 
@@ -577,7 +577,7 @@ final class Dsi implements Runnable
       lastStatus = now;
       try {
          final long depth = queue.depthAfter(cursor, cfg.from());
-         control.connectionState(cfg.name(), shown.name(), lastApplied, applied, depth == 0 ? 0 : lagMs, depth, failing, error);
+         control.connectionState(cfg.name(), shown.name(), lastApplied, applied, depth == 0 ? 0 : lagMs, depth, cursor, failing, error);
       }
       catch (SQLException | RuntimeException e) {
          // at shutdown an embedded AUTO_SERVER control database may already be closed by H2's own exit hook

@@ -8,6 +8,7 @@ import org.replkit.core.changelog.TableInfo;
 import org.replkit.core.json.Json;
 import org.replkit.core.queue.QueuedTransaction;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -34,13 +35,16 @@ import java.util.UUID;
  *   BOOLEAN       boolean                    boolean (TINYINT(1))           boolean
  *   INTEGER       long / BigInteger          long / BigInteger              long / BigInteger
  *   DECIMAL       BigDecimal                 BigDecimal                     BigDecimal
- *   TEXT, TIME    String / LocalTime         String / LocalTime             String / LocalTime
+ *   TEXT          String (untyped when from  String                         String
+ *                 another kind: cast to json)
+ *   TIME          LocalTime / String         LocalTime / String             LocalTime / String
  *   BINARY        byte[]                     byte[]                         byte[]
  *   DATE          LocalDate                  LocalDate                      LocalDate
  *   TIMESTAMP     LocalDateTime              LocalDateTime                  LocalDateTime
  *   TIMESTAMP_TZ  OffsetDateTime             Timestamp of the same instant  OffsetDateTime
  *   UUID          java.util.UUID             text (CHAR(36))                java.util.UUID
- *   JSON, OTHER   text typed OTHER (cast)    text                           text
+ *   JSON          text typed OTHER (cast)    text                           UTF-8 bytes (parsed as JSON)
+ *   OTHER         text typed OTHER (cast)    text                           text
  * </pre>
  * Names: an identifier in the primary's unquoted case (H2 upper, PostgreSQL lower) is written in the
  * replicate's unquoted case, so {@code ACCT} from H2 is {@code acct} on PostgreSQL and MariaDB.
@@ -172,12 +176,12 @@ final class TxApplier
       int i = 1;
       if (ch.op() != Change.Op.DELETE) {
          for (var e : image.entrySet()) {
-            bind(ps, i++, kind(t, e.getKey()), e.getValue());
+            bind(ps, i++, kind(t, e.getKey()), e.getValue(), from);
          }
       }
       if (!ins) {
          for (String k : t.key()) {
-            bind(ps, i++, kind(t, k), before.get(k));
+            bind(ps, i++, kind(t, k), before.get(k), from);
          }
       }
       ps.addBatch();
@@ -230,11 +234,11 @@ final class TxApplier
       return c == null ? ColumnKind.OTHER : c.kind();
    }
 
-   private void bind(PreparedStatement ps, int i, ColumnKind kind, Object json) throws SQLException
+   private void bind(PreparedStatement ps, int i, ColumnKind kind, Object json, Dialect from) throws SQLException
    {
       final Object v = kind.decode(json);
       if (v == null) {
-         ps.setNull(i, to == Dialect.POSTGRESQL && kind.nullType == Types.OTHER ? Types.OTHER
+         ps.setNull(i, to == Dialect.POSTGRESQL && (kind.nullType == Types.OTHER || kind == ColumnKind.TEXT && from != Dialect.POSTGRESQL) ? Types.OTHER
                        : kind.nullType == Types.OTHER ? Types.VARCHAR
                        : to == Dialect.MARIADB && kind == ColumnKind.TIMESTAMP_TZ ? Types.TIMESTAMP : kind.nullType);
          return;
@@ -243,6 +247,17 @@ final class TxApplier
          case JSON, OTHER -> {
             if (to == Dialect.POSTGRESQL) {
                ps.setObject(i, v, Types.OTHER);
+            }
+            else if (to == Dialect.H2 && kind == ColumnKind.JSON) {
+               ps.setBytes(i, v.toString().getBytes(StandardCharsets.UTF_8)); // H2 parses bytes as JSON; a string would become a JSON string
+            }
+            else {
+               ps.setString(i, v.toString());
+            }
+         }
+         case TEXT -> {
+            if (to == Dialect.POSTGRESQL && from != Dialect.POSTGRESQL) {
+               ps.setObject(i, v, Types.OTHER); // untyped: PostgreSQL casts to the column (MariaDB JSON is text there, json here)
             }
             else {
                ps.setString(i, v.toString());

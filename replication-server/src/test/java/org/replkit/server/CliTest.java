@@ -60,10 +60,10 @@ class CliTest
          r = cli("verify", "--source", a.url(), "--target", b.url(), "--table", "item", "--table", "pair", "--chunk-size", "3");
          assertEquals(1, r.rc(), r.out() + r.err());
          assertTrue(r.out().contains("id=3 (missing at the target)"), r.out());
-         assertTrue(r.out().contains("id=7 (differs)"), r.out());
+         assertTrue(r.out().contains("id=7 (differs in PRICE)"), r.out());
          assertTrue(r.out().contains("id=0 (only at the target)"), r.out());
          assertTrue(r.out().contains("id=11 (only at the target)"), r.out());
-         assertTrue(r.out().contains("k1=2, k2=k5 (differs)"), r.out());
+         assertTrue(r.out().contains("k1=2, k2=k5 (differs in V)"), r.out());
          assertTrue(r.out().contains("10 rows at the source, 11 at the target"), r.out());
          assertTrue(r.out().contains("DIFFERENT"), r.out());
 

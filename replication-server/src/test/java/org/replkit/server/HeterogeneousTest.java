@@ -112,4 +112,29 @@ class HeterogeneousTest
          }
       }
    }
+
+   @ParameterizedTest(name = "{0} -> {1}")
+   @CsvSource({"POSTGRESQL, MARIADB", "MARIADB, POSTGRESQL", "POSTGRESQL, H2"})
+   void jsonUuidAndZonedTimestampsTravel(Kind from, Kind to, @TempDir Path dir) throws Exception
+   {
+      try (TestDb primary = TestDatabases.create(from, "hty_p"); TestDb replicate = TestDatabases.create(to, "hty_r")) {
+         final String url = primary.replkitUrl("replkit.site=S1");
+         try (ReplicationServer server = new ReplicationServer(Harness.config(dir, List.of(primary), List.of(replicate)))) {
+            server.start();
+            try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
+               st.execute(from == Kind.POSTGRESQL ? "CREATE TABLE doc (id INT PRIMARY KEY, body JSONB, ref UUID, at TIMESTAMPTZ)"
+                                                  : "CREATE TABLE doc (id INT PRIMARY KEY, body JSON, ref CHAR(36), at TIMESTAMP(6) NULL)");
+               for (int i = 1; i <= 5; i++) {
+                  st.executeUpdate("INSERT INTO doc VALUES (" + i + ", '{\"k\": " + i + "}', '" + java.util.UUID.nameUUIDFromBytes(new byte[] {(byte) i})
+                                   + "', TIMESTAMP '2024-06-0" + i + " 10:00:00')");
+               }
+               st.executeUpdate("UPDATE doc SET body = '{\"k\": \"changed\"}' WHERE id = 2");
+               st.executeUpdate("INSERT INTO doc (id) VALUES (9)");
+            }
+            Harness.awaitCaughtUp(primary, "S1", replicate, 30_000, server);
+            final Verify.Result r = Harness.verify(primary, replicate, 2, "doc");
+            assertTrue(r.identical(), String.join("\n", r.report()));
+         }
+      }
+   }
 }

@@ -15,8 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The control database (the role of SAP's RSSD): the sites and their log readers, the connections
- * ({@code dataserver.database}) with their states and positions, the exceptions log and the admin
+ * The control database (the role of SAP's RSSD): the sites and their log readers (position, truncation
+ * point), the connections ({@code dataserver.database}) with their states, last applied OQID and queue cursor, the exceptions log and the admin
  * command queue. Embedded H2 by default; PostgreSQL or MariaDB through a JDBC URL.
  *
  * <p>It is where the server and the CLI meet: the server writes states here, {@code replkit status}
@@ -30,7 +30,7 @@ public final class ControlDb implements AutoCloseable
    }
 
    public record Conn(String name, String url, String origins, String state, String lastOrigin, long lastSeq, long applied,
-                      long lagMs, long depth, String failing, String error, Instant updated)
+                      long lagMs, long depth, long cursor, String failing, String error, Instant updated)
    {
    }
 
@@ -73,7 +73,8 @@ public final class ControlDb implements AutoCloseable
                     + " error VARCHAR(4000), updated_at " + ts + ")");
          st.execute("CREATE TABLE IF NOT EXISTS rs_connections (name VARCHAR(256) NOT NULL PRIMARY KEY, url VARCHAR(1000), origins VARCHAR(1000),"
                     + " state VARCHAR(32) NOT NULL, last_origin VARCHAR(128), last_seq BIGINT NOT NULL DEFAULT 0, applied BIGINT NOT NULL DEFAULT 0,"
-                    + " lag_ms BIGINT NOT NULL DEFAULT 0, depth BIGINT NOT NULL DEFAULT 0, failing VARCHAR(200), error VARCHAR(4000), updated_at " + ts + ")");
+                    + " lag_ms BIGINT NOT NULL DEFAULT 0, depth BIGINT NOT NULL DEFAULT 0, queue_cursor BIGINT NOT NULL DEFAULT 0, failing VARCHAR(200),"
+                    + " error VARCHAR(4000), updated_at " + ts + ")");
          st.execute("CREATE TABLE IF NOT EXISTS rs_exceptions (id " + id + " PRIMARY KEY, connection_name VARCHAR(256) NOT NULL,"
                     + " oqid VARCHAR(200) NOT NULL, committed_at " + ts + ", error VARCHAR(4000), tx_text " + text + ", logged_at " + ts + ")");
          st.execute("CREATE TABLE IF NOT EXISTS rs_commands (id " + id + " PRIMARY KEY, command VARCHAR(1000) NOT NULL, issued_at " + ts + ","
@@ -142,21 +143,23 @@ public final class ControlDb implements AutoCloseable
       }
    }
 
-   public synchronized void connectionState(String name, String state, Oqid last, long applied, long lagMs, long depth, Oqid failing, String error)
-      throws SQLException
+   /** A connection's state; {@code cursor} is its stable-queue cursor (the queue keeps the authoritative copy). */
+   public synchronized void connectionState(String name, String state, Oqid last, long applied, long lagMs, long depth, long cursor, Oqid failing,
+                                            String error) throws SQLException
    {
       try (PreparedStatement ps = c.prepareStatement("UPDATE rs_connections SET state = ?, last_origin = ?, last_seq = ?, applied = ?, lag_ms = ?,"
-                                                     + " depth = ?, failing = ?, error = ?, updated_at = ? WHERE name = ?")) {
+                                                     + " depth = ?, queue_cursor = ?, failing = ?, error = ?, updated_at = ? WHERE name = ?")) {
          ps.setString(1, state);
          ps.setString(2, last == null ? null : last.site());
          ps.setLong(3, last == null ? 0 : last.seq());
          ps.setLong(4, applied);
          ps.setLong(5, lagMs);
          ps.setLong(6, depth);
-         ps.setString(7, failing == null ? null : failing.toString());
-         ps.setString(8, clip(error));
-         ps.setTimestamp(9, now());
-         ps.setString(10, name);
+         ps.setLong(7, cursor);
+         ps.setString(8, failing == null ? null : failing.toString());
+         ps.setString(9, clip(error));
+         ps.setTimestamp(10, now());
+         ps.setString(11, name);
          ps.executeUpdate();
       }
    }
@@ -175,11 +178,11 @@ public final class ControlDb implements AutoCloseable
    {
       final List<Conn> out = new ArrayList<>();
       try (Statement st = c.createStatement();
-           ResultSet rs = st.executeQuery("SELECT name, url, origins, state, last_origin, last_seq, applied, lag_ms, depth, failing, error, updated_at"
-                                          + " FROM rs_connections ORDER BY name")) {
+           ResultSet rs = st.executeQuery("SELECT name, url, origins, state, last_origin, last_seq, applied, lag_ms, depth, queue_cursor, failing,"
+                                          + " error, updated_at FROM rs_connections ORDER BY name")) {
          while (rs.next()) {
             out.add(new Conn(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getLong(6), rs.getLong(7),
-                             rs.getLong(8), rs.getLong(9), rs.getString(10), rs.getString(11), instant(rs.getTimestamp(12))));
+                             rs.getLong(8), rs.getLong(9), rs.getLong(10), rs.getString(11), rs.getString(12), instant(rs.getTimestamp(13))));
          }
       }
       return out;
