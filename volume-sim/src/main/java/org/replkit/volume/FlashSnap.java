@@ -338,11 +338,15 @@ public final class FlashSnap {
 
    private static final long QUIESCE_TIMEOUT_MS = 30_000;
 
-   /** Waits until no other session is inside a statement (twice in a row, so none was just starting one). */
+   /**
+    * Waits until no other session is inside a statement, except one waiting for a row lock (its holder is parked at
+    * its next statement, so it changes nothing until it times out). Idle three checks in a row, so that a session
+    * that passed the exclusive-mode check just before it was set has had time to show its statement.
+    */
    private static void awaitIdleSessions(Statement st, Context c) throws SQLException {
       long deadline = System.currentTimeMillis() + QUIESCE_TIMEOUT_MS;
       int idleChecks = 0;
-      while (idleChecks < 2) {
+      while (idleChecks < 3) {
          try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM INFORMATION_SCHEMA.SESSIONS"
                + " WHERE SESSION_ID <> SESSION_ID() AND EXECUTING_STATEMENT IS NOT NULL AND BLOCKER_ID IS NULL")) {
             rs.next();
@@ -354,7 +358,7 @@ public final class FlashSnap {
                   + " SNAPSHOT_MODE=instant");
          }
          try {
-            Thread.sleep(2);
+            Thread.sleep(5);
          } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new VolumeException("Interrupted while quiescing " + c.plan.database() + " for a snapshot", e);
