@@ -75,6 +75,10 @@ final class DiskGroup implements Closeable {
    private int[] free = new int[256];
    private int freeCount;
    private BitSet released = new BitSet();
+   /** Per slot: writes that left it and are still reading its old contents (between claim and copied). */
+   private int[] copying = new int[1024];
+   /** Test hook: runs in a writer between claiming its blocks and copying the old contents. */
+   volatile Runnable afterClaimHook;
 
    static void create(Path dir, int blockSize) throws IOException {
       if (Integer.bitCount(blockSize) != 1 || blockSize < 4096 || blockSize > MAX_BLOCK_SIZE) {
@@ -151,20 +155,38 @@ final class DiskGroup implements Closeable {
 
    /**
     * Prepares blocks first..last of a table for a write: from[i] is IN_PLACE when the slot can be overwritten, else
-    * the table gets a fresh slot and from[i] is the slot to copy the old contents from (-1: a hole, zeros).
+    * the table gets a fresh slot and from[i] is the slot to copy the old contents from (-1: a hole, zeros). The
+    * caller must call {@link #copied} with from once it has read the old contents: until then no one may write a
+    * slot it is copying from in place, nor reuse it, even if this release left it with one owner or none.
     */
    void claim(int[] table, int first, int last, int[] from) {
       synchronized (alloc) {
          for (int b = first; b <= last; b++) {
             final int s = table[b];
-            if (s >= 0 && refs[s] == 1 && !released.get(s)) {
+            if (s >= 0 && refs[s] == 1 && !released.get(s) && copying[s] == 0) {
                from[b - first] = IN_PLACE;
             } else {
                from[b - first] = s;
                table[b] = allocate();
                if (s >= 0) {
+                  copying[s]++;
                   releaseLocked(s);
                }
+            }
+         }
+      }
+      Runnable hook = afterClaimHook;
+      if (hook != null) {
+         hook.run();
+      }
+   }
+
+   /** The old contents of the slots in from (as filled by {@link #claim}) have been read. */
+   void copied(int[] from) {
+      synchronized (alloc) {
+         for (int s : from) {
+            if (s >= 0) {
+               copying[s]--;
             }
          }
       }
@@ -200,6 +222,7 @@ final class DiskGroup implements Closeable {
    private int allocate() {
       int s = freeCount > 0 ? free[--freeCount] : highWater++;
       growRefs(s + 1);
+      assert refs[s] == 0 && copying[s] == 0 : "slot " + s + " is still in use";
       refs[s] = 1;
       return s;
    }
@@ -207,6 +230,9 @@ final class DiskGroup implements Closeable {
    private void growRefs(int n) {
       if (refs.length < n) {
          refs = Arrays.copyOf(refs, Math.max(n, refs.length * 2));
+      }
+      if (copying.length < refs.length) {
+         copying = Arrays.copyOf(copying, refs.length);
       }
    }
 
@@ -373,7 +399,8 @@ final class DiskGroup implements Closeable {
             settled = released;
             released = new BitSet();
          }
-         // capturing takes each volume's lock, which also waits out any write still copying from a released slot
+         // capturing takes each volume's lock, which also waits out any write still copying from a released slot;
+         // swapping released first does not let an owner write such a slot in place: claim checks copying too
          for (Volume v : volumes.values()) {
             byte[] image = v.captureIfDirty();
             if (image != null) {
@@ -383,7 +410,11 @@ final class DiskGroup implements Closeable {
          synchronized (alloc) {
             for (int s = settled.nextSetBit(0); s >= 0; s = settled.nextSetBit(s + 1)) {
                if (refs[s] == 0 && !released.get(s)) {
-                  pushFree(s);
+                  if (copying[s] > 0) {
+                     released.set(s); // still being read: free it at a later sync
+                  } else {
+                     pushFree(s);
+                  }
                }
             }
          }

@@ -103,7 +103,7 @@ public final class FlashSnap {
          List<String> vols = c.plan.volumes();
          List<String> snaps = vols.stream().map(c.plan::snapshotVolume).collect(Collectors.toList());
          String dbVol = c.plan.databaseVolume();
-         c.vm.copyVolumes(c.dg, pairs(vols, snaps));
+         copyQuiesced(c, dbVol, pairs(vols, snaps));
          Long position;
          try {
             position = readPosition(c, snaps.get(vols.indexOf(dbVol)));
@@ -128,7 +128,7 @@ public final class FlashSnap {
          List<String> vols = c.volumes();
          List<String> snaps = c.snapshotVolumes();
          requireClosed(c, snaps, "the snapshot volumes are refreshed");
-         c.vm.copyVolumes(c.dg, pairs(vols, snaps));
+         copyQuiesced(c, c.record.getProperty("databaseVolume"), pairs(vols, snaps));
          recordImage(c, readPosition(c, snaps.get(vols.indexOf(c.record.getProperty("databaseVolume")))));
          out.accept("Snapshot " + c.name + " resynchronized from " + sid + ": " + describe(vols, snaps) + "; "
                + position(c.position()));
@@ -301,6 +301,67 @@ public final class FlashSnap {
             throw new VolumeException("A database on volume " + c.dg + "/" + v + " is open (" + n + " open file"
                   + (n == 1 ? "" : "s") + ") and " + why + ". Close every connection to it (or run SHUTDOWN) and"
                   + " retry.");
+         }
+      }
+   }
+
+   /**
+    * Takes the volumes while the database on them is quiet. A volume snapshot is always crash-consistent (it falls
+    * between two writes), but H2 does not recover every such instant to a transaction boundary: its background store
+    * can persist a version collected while other sessions were changing maps, and the image then opens with half a
+    * transaction (reproduced with H2 alone on its own in-memory file system). So in online mode, when the database
+    * is open in this process, the snapshot is taken as a hot backup would be: exclusive mode holds every other
+    * session at its next statement, we wait until none is inside one, CHECKPOINT stores a version no statement was
+    * changing, and only then are the volumes taken. Instant mode takes them as they are (crash-consistent only).
+    */
+   private void copyQuiesced(Context c, String dbVol, Map<String, String> pairs) {
+      if (c.plan.mode() != SnapPlan.Mode.ONLINE || dbVol == null || !c.vm.inUse(c.dg, dbVol)) {
+         c.vm.copyVolumes(c.dg, pairs);
+         return;
+      }
+      String url = c.vm.jdbcUrl(c.dg, dbVol, c.plan.database());
+      try (Connection conn = connect(url, c.plan); Statement st = conn.createStatement()) {
+         st.execute("SET EXCLUSIVE 1");
+         try {
+            awaitIdleSessions(st, c);
+            st.execute("CHECKPOINT");
+            c.vm.copyVolumes(c.dg, pairs);
+         } finally {
+            st.execute("SET EXCLUSIVE 0");
+         }
+      } catch (SQLException e) {
+         throw new VolumeException("The running database " + c.plan.database() + " on " + c.dg + "/" + dbVol
+               + " could not be quiesced for an online snapshot (" + e.getMessage() + "); check DB_USER and"
+               + " DB_PASSWORD (an admin user) in " + c.plan.file() + ", or use SNAPSHOT_MODE=instant", e);
+      }
+   }
+
+   private static final long QUIESCE_TIMEOUT_MS = 30_000;
+
+   /**
+    * Waits until no other session is inside a statement, except one waiting for a row lock (its holder is parked at
+    * its next statement, so it changes nothing until it times out). Idle three checks in a row, so that a session
+    * that passed the exclusive-mode check just before it was set has had time to show its statement.
+    */
+   private static void awaitIdleSessions(Statement st, Context c) throws SQLException {
+      long deadline = System.currentTimeMillis() + QUIESCE_TIMEOUT_MS;
+      int idleChecks = 0;
+      while (idleChecks < 3) {
+         try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM INFORMATION_SCHEMA.SESSIONS"
+               + " WHERE SESSION_ID <> SESSION_ID() AND EXECUTING_STATEMENT IS NOT NULL AND BLOCKER_ID IS NULL")) {
+            rs.next();
+            idleChecks = rs.getLong(1) == 0 ? idleChecks + 1 : 0;
+         }
+         if (System.currentTimeMillis() > deadline) {
+            throw new VolumeException("The database " + c.plan.database() + " did not become quiet within "
+                  + QUIESCE_TIMEOUT_MS + " ms for an online snapshot (a statement is still running); retry, or use"
+                  + " SNAPSHOT_MODE=instant");
+         }
+         try {
+            Thread.sleep(5);
+         } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VolumeException("Interrupted while quiescing " + c.plan.database() + " for a snapshot", e);
          }
       }
    }

@@ -158,6 +158,16 @@ final class Volume {
       f.ensureBlocks(last + 1);
       final int[] from = new int[last - first + 1];
       dg.claim(f.blocks, first, last, from);
+      try {
+         copyAndWrite(f, src, pos, end, first, from);
+      } finally {
+         dg.copied(from);
+      }
+   }
+
+   private void copyAndWrite(VFile f, ByteBuffer src, long pos, long end, int first, int[] from) throws IOException {
+      final int shift = dg.shift;
+      final int bs = dg.blockSize;
       long p = pos;
       ByteBuffer block = null;
       for (int i = 0; i < from.length; i++) {

@@ -68,6 +68,58 @@ class VolumeStoreTest {
       }
    }
 
+   /**
+    * A write that leaves a shared block copies its old contents after it has released the slot. A sync in between
+    * clears the slot's "released" mark; the other owner, now the only one, must still not write the slot in place
+    * before the copy is done, or the copy takes the other volume's new bytes.
+    */
+   @Test
+   void aSlotBeingCopiedIsNotWrittenInPlaceByItsOtherOwner() throws Exception {
+      byte[] original = random(BLOCK, 7);
+      write(path("vol", "f"), 0, original);
+      vm.copyVolumes("dg", Map.of("vol", "SNAP_vol")); // one slot, two owners
+      DiskGroup g = vm.group("dg");
+      java.util.concurrent.CountDownLatch claimed = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch proceed = new java.util.concurrent.CountDownLatch(1);
+      g.afterClaimHook = () -> {
+         if (Thread.currentThread().getName().equals("partial-writer")) {
+            claimed.countDown();
+            try {
+               proceed.await();
+            } catch (InterruptedException e) {
+               Thread.currentThread().interrupt();
+            }
+         }
+      };
+      byte[] head = random(16, 8);
+      Thread writer = new Thread(() -> {
+         try {
+            write(path("vol", "f"), 0, head); // partial: claims a fresh slot, releases the shared one, copies it
+         } catch (IOException e) {
+            throw new UncheckedIOException(e);
+         }
+      }, "partial-writer");
+      Thread syncer = new Thread(() -> vm.sync("dg"), "syncer");
+      try {
+         writer.start();
+         claimed.await();
+         syncer.start(); // swaps the released marks, then waits for the writer's volume to capture it
+         while (syncer.getState() != Thread.State.WAITING && syncer.isAlive()) {
+            Thread.sleep(1);
+         }
+         write(path("SNAP_vol", "f"), 0, random(BLOCK, 9)); // the snapshot, sole owner now, rewrites the block
+      } finally {
+         proceed.countDown();
+         writer.join();
+         syncer.join();
+         g.afterClaimHook = null;
+      }
+      byte[] expected = original.clone();
+      System.arraycopy(head, 0, expected, 0, head.length);
+      assertArrayEquals(expected, read(path("vol", "f")), "the copied block holds the original's old bytes");
+      assertArrayEquals(random(BLOCK, 9), read(path("SNAP_vol", "f")));
+   }
+
    @Test
    void snapshotSharesBlocksUntilAWriteCopiesOne() throws IOException {
       byte[] data = random(16 * BLOCK, 1);
