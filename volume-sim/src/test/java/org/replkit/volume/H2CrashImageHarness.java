@@ -32,12 +32,12 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * whole transfers only. With H2 2.3.232 some copies hold half a transfer: H2 does not recover every write boundary to
  * a transaction boundary, which is why an online snapshot quiesces the database first (see FlashSnap).
  * <pre>
- * mvn -B -o -f volume-sim/pom.xml test -Dtest=H2CrashImageHarnessTest -Dh2crash.runs=30
+ * mvn -B -o -f volume-sim/pom.xml test -Dtest=H2CrashImageHarness -Dh2crash.runs=30
  * </pre>
  * It reports and does not fail: it documents H2's behaviour, not ours.
  */
 @EnabledIfSystemProperty(named = "h2crash.runs", matches = "\\d+")
-class H2CrashImageHarnessTest {
+class H2CrashImageHarness {
    static final ReentrantReadWriteLock GLOBAL = new ReentrantReadWriteLock();
 
    public static class SnapFs extends FilePathWrapper {

@@ -15,11 +15,11 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * Opt-in stress harness (not part of a normal build): runs the crash-consistency scenario of {@link FlashSnapTest}
  * many times, with busy threads competing for the CPU to widen races, and reports every failure.
  * <pre>
- * mvn -B -o -f volume-sim/pom.xml test -Dtest=FlashSnapStressTest -Dstress.runs=40 [-Dstress.busy=4]
+ * mvn -B -o -f volume-sim/pom.xml test -Dtest=FlashSnapStressHarness -Dstress.runs=40 [-Dstress.busy=4]
  * </pre>
  */
 @EnabledIfSystemProperty(named = "stress.runs", matches = "\\d+")
-class FlashSnapStressTest {
+class FlashSnapStressHarness {
 
    @Test
    void snapshotOfARunningDatabaseIsConsistentEveryTime() throws Exception {
