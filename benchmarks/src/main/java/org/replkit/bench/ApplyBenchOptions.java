@@ -32,6 +32,7 @@ public final class ApplyBenchOptions
       "  --reader-poll-ms MS          the log reader's pollMillis (default 50, as in replkit.yaml)",
       "  --group-transactions N       the connection's groupTransactions (default 50, as in replkit.yaml)",
       "  --group-rows N               the connection's groupRows (default 5000, as in replkit.yaml)",
+      "  --lag-trace FILE             part 2: write one line per transaction (id, commit ms since start, lag ms)",
       "  --keep                       do not drop the databases at the end (prints their URLs)",
       "  --help");
 
@@ -47,6 +48,7 @@ public final class ApplyBenchOptions
    long readerPollMs = 50;
    int groupTransactions = 50;
    int groupRows = 5000;
+   String lagTrace;
    boolean keep;
    boolean help;
 
@@ -101,6 +103,7 @@ public final class ApplyBenchOptions
          case "reader-poll-ms" -> readerPollMs = Long.parseLong(v);
          case "group-transactions" -> groupTransactions = Integer.parseInt(v);
          case "group-rows" -> groupRows = Integer.parseInt(v);
+         case "lag-trace" -> lagTrace = v;
          case "keep" -> keep = Boolean.parseBoolean(v);
          case "help" -> help = Boolean.parseBoolean(v);
          default -> throw new IllegalArgumentException("unknown option --" + name + "\n\n" + USAGE);

@@ -26,8 +26,9 @@ class ApplyBenchSmokeTest
       final ApplyBench.ApplyResult a = r.apply();
       assertEquals(3000, a.replicateRows(), "every row applied\n" + out);
       assertEquals(3000, a.rawRows(), out);
-      assertTrue(a.applyRowsPerSec() > 0 && a.rawRowsPerSec() > 0 && a.rawSameSettingsRowsPerSec() > 0, out);
-      assertEquals(a.applyRowsPerSec() / a.rawSameSettingsRowsPerSec(), a.ratio(), 1e-9);
+      assertTrue(a.applyRowsPerSec() > 0 && a.rawRowsPerSec() > 0 && a.rawSameSettingsRowsPerSec() > 0 && a.rawGroupedRowsPerSec() > 0, out);
+      assertEquals(a.applyRowsPerSec() / a.rawGroupedRowsPerSec(), a.ratio(), 1e-9);
+      assertEquals(50 * 50, a.rowsPerGroup(), "groupTransactions 50 of 50 rows come before groupRows 5000");
 
       final ApplyBench.LagResult l = r.lag();
       assertTrue(l.measured() > 0 && l.achievedRate() > 0, out);
