@@ -65,4 +65,19 @@ class RowImageTest
       final IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ColumnKind.DATE.decode("yesterday"));
       assertTrue(e.getMessage().contains("DATE") && e.getMessage().contains("yesterday"), e.getMessage());
    }
+
+   @Test
+   void timestampsReadTheSameAsTheIsoParserDoes()
+   {
+      for (String s : new String[] {"2024-01-02T03:04:05", "2024-01-02 03:04:05", "2024-01-02 03:04:05.5", "2024-01-02T03:04:05.123456",
+                                    "2024-01-02T03:04:05.123456789", "0001-01-01T00:00:00", "9999-12-31 23:59:59.999999", "2024-02-29T12:00:00.05",
+                                    "2024-01-02T03:04", "2024-01-02T03:04:05.", "+12024-01-02T03:04:05", "-0044-03-15T12:00:00"}) {
+         assertEquals(LocalDateTime.parse(s.replace(' ', 'T')), ColumnKind.TIMESTAMP.decode(s), s);
+      }
+      for (String bad : new String[] {"2023-02-29T00:00:00", "2024-13-01T00:00:00", "2024-01-02T24:00:00", "2024-01-02T03:04:60",
+                                      "2024-01-02T03:04:05.1234567890", "2024-01-02X03:04:05", "2024-1-02T03:04:05",
+                                      "2024-01-02T03:04:0a", "infinity"}) {
+         assertThrows(IllegalArgumentException.class, () -> ColumnKind.TIMESTAMP.decode(bad), bad);
+      }
+   }
 }

@@ -61,6 +61,12 @@ final class TxApplier
    private String pendingSql;
    private final List<Change> pendingChanges = new ArrayList<>();
    private final List<TableInfo> pendingTables = new ArrayList<>();
+   /** What the pending statement's text was built from (see {@link #sameShape}). */
+   private Change.Op pendingOp;
+   private String pendingTableName;
+   private List<String> pendingKey;
+   private Dialect pendingFrom;
+   private final List<String> pendingColumns = new ArrayList<>();
 
    TxApplier(Connection target, Dialect to, String schema)
    {
@@ -136,6 +142,10 @@ final class TxApplier
       if (!ins && t.key().isEmpty()) {
          throw new ApplyException("table " + t.name() + " has no key in the primary's registry: updates and deletes cannot find their row", null);
       }
+      if (pending != null && pendingChanges.size() < MAX_BATCH && sameShape(ch.op(), t, from, image.keySet())) {
+         bindAndAdd(ch, t, image, before); // the pending statement's text would come out the same: skip building it
+         return;
+      }
       final StringBuilder sql = new StringBuilder(128);
       final String name = table(from, t.name());
       switch (ch.op()) {
@@ -172,6 +182,38 @@ final class TxApplier
          }
          pendingSql = text;
       }
+      pendingOp = ch.op();
+      pendingTableName = t.name();
+      pendingKey = t.key();
+      pendingFrom = from;
+      pendingColumns.clear();
+      pendingColumns.addAll(image.keySet());
+      bindAndAdd(ch, t, image, before);
+   }
+
+   /**
+    * True when a record would get the pending statement's text: that text is a function of the operation,
+    * the table's name and key, the primary's dialect and the image's columns in order (this applier's
+    * schema and dialect are fixed). Cheaper than building the text for every row to compare it.
+    */
+   private boolean sameShape(Change.Op op, TableInfo t, Dialect from, java.util.Set<String> columns)
+   {
+      if (op != pendingOp || from != pendingFrom || !t.name().equals(pendingTableName) || !t.key().equals(pendingKey)
+          || columns.size() != pendingColumns.size()) {
+         return false;
+      }
+      int i = 0;
+      for (String c : columns) {
+         if (!c.equals(pendingColumns.get(i++))) {
+            return false;
+         }
+      }
+      return true;
+   }
+
+   private void bindAndAdd(Change ch, TableInfo t, Map<String, Object> image, Map<String, Object> before) throws SQLException
+   {
+      final boolean ins = ch.op() == Change.Op.INSERT;
       final PreparedStatement ps = pending;
       int i = 1;
       if (ch.op() != Change.Op.DELETE) {
