@@ -143,7 +143,7 @@ final class TxApplier
          throw new ApplyException("table " + t.name() + " has no key in the primary's registry: updates and deletes cannot find their row", null);
       }
       if (pending != null && pendingChanges.size() < MAX_BATCH && sameShape(ch.op(), t, from, image.keySet())) {
-         bindAndAdd(ch, t, image, before); // the pending statement's text would come out the same: skip building it
+         bindAndAdd(ch, t, image, before, from); // the pending statement's text would come out the same: skip building it
          return;
       }
       final StringBuilder sql = new StringBuilder(128);
@@ -188,7 +188,7 @@ final class TxApplier
       pendingFrom = from;
       pendingColumns.clear();
       pendingColumns.addAll(image.keySet());
-      bindAndAdd(ch, t, image, before);
+      bindAndAdd(ch, t, image, before, from);
    }
 
    /**
@@ -211,7 +211,7 @@ final class TxApplier
       return true;
    }
 
-   private void bindAndAdd(Change ch, TableInfo t, Map<String, Object> image, Map<String, Object> before) throws SQLException
+   private void bindAndAdd(Change ch, TableInfo t, Map<String, Object> image, Map<String, Object> before, Dialect from) throws SQLException
    {
       final boolean ins = ch.op() == Change.Op.INSERT;
       final PreparedStatement ps = pending;
