@@ -3,6 +3,8 @@ package org.replkit.agent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.replkit.core.changelog.ChangeLogReader;
+import org.replkit.server.ReplicationServer;
+import org.replkit.server.ServerConfig;
 import org.replkit.core.changelog.ChangeLogSchema;
 import org.replkit.core.changelog.CommittedTransaction;
 import org.replkit.core.changelog.Dialect;
@@ -17,6 +19,8 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The agent in a JVM of its own, around {@link org.replkit.agent.sample.SampleApp}, which has no ReplKit on
- * its class path: its transactions must reach the change log and replay into an equal replicate. The
+ * its class path: its transactions must reach the change log and the replication server must replicate them. The
  * sample opens four connections per database, one per unit of work.
  */
 class AgentIT
@@ -227,12 +231,15 @@ class AgentIT
       return file;
    }
 
-   /** The sample's four transactions are in the change log under the rule's site, and replay into an equal replicate. */
-   private static void assertReplicates(String primaryUrl, String site, Kind kind) throws SQLException
+   /**
+    * The sample's four transactions are in the change log under the rule's site, and the replication
+    * server (in this JVM) replicates them into an equal replicate.
+    */
+   private static void assertReplicates(String primaryUrl, String site, Kind kind) throws Exception
    {
+      final Path work = Files.createTempDirectory("agent-server");
       try (TestDb rep = TestDatabases.create(kind, "agentrep");
-           Connection primary = DriverManager.getConnection(primaryUrl);
-           Connection replica = rep.connect()) {
+           Connection primary = DriverManager.getConnection(primaryUrl)) {
          rep.exec(TABLE);
          final Dialect d = Dialect.of(primary);
          final List<CommittedTransaction> txs = new ChangeLogReader(new ChangeLogSchema(d, ChangeLogSchema.defaultSchema(d, primary)), "t")
@@ -241,13 +248,21 @@ class AgentIT
          for (CommittedTransaction tx : txs) {
             assertEquals(site, tx.oqid().site(), tx.toString());
          }
-         try (Replay replay = new Replay(primary, replica)) {
-            assertEquals(4, replay.drain());
-         }
          final List<String> expected = List.of("1 | apple | 4", "2 | pear | 1", "10 | item10 | 20", "11 | item11 | 22",
                                                "12 | item12 | 24", "13 | item13 | 26", "14 | item14 | 28");
          assertEquals(expected, TestDatabases.rows(primary, "shop_order", "id"));
-         assertEquals(expected, TestDatabases.rows(replica, "shop_order", "id"));
+         final ServerConfig cfg = new ServerConfig(work.resolve("queue"), new ServerConfig.Db("jdbc:h2:file:" + work.resolve("control"), null, null),
+                                                   List.of(new ServerConfig.Site(site, new ServerConfig.Db(primaryUrl, null, null), 20)),
+                                                   List.of(new ServerConfig.Conn("agent.replicate", new ServerConfig.Db(rep.url(), null, null), Set.of(site), null, 50, 5000)));
+         try (ReplicationServer server = new ReplicationServer(cfg)) {
+            server.start();
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            List<String> replicated = List.of();
+            while (System.nanoTime() < deadline && !(replicated = rep.rows("shop_order", "id")).equals(expected)) {
+               Thread.sleep(50);
+            }
+            assertEquals(expected, replicated, "the replication server applied what the agent captured");
+         }
       }
    }
 }
