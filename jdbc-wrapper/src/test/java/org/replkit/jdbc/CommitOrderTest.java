@@ -187,4 +187,31 @@ class CommitOrderTest
          Thread.currentThread().interrupt();
       }
    }
+
+   /** A commit that fails while taking its number must not keep the numbering lock: later commits go on. */
+   @org.junit.jupiter.api.Test
+   void aFailureWhileNumberingLeavesNoLockBehind() throws Exception
+   {
+      try (TestDb db = TestDatabases.create(Kind.POSTGRESQL, "numbering")) {
+         db.exec("CREATE TABLE acct (id INT PRIMARY KEY, v INT)");
+         try (Connection failing = DriverManager.getConnection(db.replkitUrl())) {
+            failing.setAutoCommit(false);
+            failing.createStatement().executeUpdate("INSERT INTO acct VALUES (1, 1)");
+            db.exec("ALTER SEQUENCE replkit.rk_seq RENAME TO rk_seq_away"); // numbering now fails inside the locked section
+            final SQLException e = assertThrows(SQLException.class, failing::commit);
+            assertTrue(e.getMessage().contains("rk_seq"), e.getMessage());
+            failing.rollback();
+            db.exec("ALTER SEQUENCE replkit.rk_seq_away RENAME TO rk_seq");
+            // the failed session is still open: had it kept the lock, this commit would wait for it (lock_timeout turns that into an error)
+            try (Connection other = DriverManager.getConnection(db.replkitUrl() + "&options=-c%20lock_timeout%3D3000")) {
+               other.setAutoCommit(false);
+               other.createStatement().executeUpdate("INSERT INTO acct VALUES (2, 2)");
+               other.commit();
+            }
+            failing.createStatement().executeUpdate("INSERT INTO acct VALUES (3, 3)");
+            failing.commit();
+         }
+         assertEquals(List.of("2 | 2", "3 | 3"), db.rows("acct", "id"));
+      }
+   }
 }

@@ -68,16 +68,18 @@ final class PostgresCapture extends Capture
                     + "DECLARE t bigint := txid_current_if_assigned(); n bigint;\n"
                     + "BEGIN\n"
                     + "  IF t IS NULL OR NOT EXISTS (SELECT 1 FROM " + s + ".rk_change WHERE tx = t) THEN RETURN NULL; END IF;\n"
-                    + "  PERFORM pg_advisory_lock(" + lockKey + ");\n"
+                    // The session lock must never outlive this block, even on a cancel: a leaked one would stall
+                    // every later commit. Lock and unlock both sit inside it; a second unlock in the handler is harmless.
                     + "  BEGIN\n"
+                    + "    PERFORM pg_advisory_lock(" + lockKey + ");\n"
                     + "    n := coalesce(pg_sequence_last_value(" + seq + "), 0) + 1;\n"
                     + "    PERFORM setval(" + seq + ", n);\n"
                     + "    PERFORM pg_advisory_xact_lock(" + log.inFlightLockKeySql() + ", (n % 2147483647)::int);\n"
+                    + "    PERFORM pg_advisory_unlock(" + lockKey + ");\n"
                     + "  EXCEPTION WHEN query_canceled OR others THEN\n"
                     + "    PERFORM pg_advisory_unlock(" + lockKey + ");\n"
                     + "    RAISE;\n"
                     + "  END;\n"
-                    + "  PERFORM pg_advisory_unlock(" + lockKey + ");\n"
                     + "  INSERT INTO " + s + ".rk_commit (seq, tx, site, committed_at) VALUES (n, t, p_site, clock_timestamp() AT TIME ZONE 'UTC');\n"
                     + "  RETURN n;\n"
                     + "END $rk$");
