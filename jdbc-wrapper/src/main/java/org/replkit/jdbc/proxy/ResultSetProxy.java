@@ -29,19 +29,13 @@ public final class ResultSetProxy implements ResultSet
    @Override
    public <T> T unwrap(Class<T> iface) throws SQLException
    {
-      if (iface.isInstance(this)) {
-         return iface.cast(this);
-      }
-      if (iface.isInstance(delegate)) {
-         return iface.cast(delegate);
-      }
-      return delegate.unwrap(iface);
+      return Wrappers.unwrap(this, delegate, iface);
    }
 
    @Override
    public boolean isWrapperFor(Class<?> iface) throws SQLException
    {
-      return iface.isInstance(this) || iface.isInstance(delegate) || delegate.isWrapperFor(iface);
+      return Wrappers.isWrapperFor(this, delegate, iface);
    }
 
    // ---- plain delegation ----
