@@ -2,11 +2,9 @@ package org.replkit.bench;
 
 import org.replkit.bench.BenchOptions.Db;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Settings of one {@link ApplyBench} run: as arguments ({@code --rows 200000} or {@code --rows=200000})
@@ -54,33 +52,7 @@ public final class ApplyBenchOptions
 
    public static ApplyBenchOptions parse(String... args)
    {
-      final Map<String, String> given = new LinkedHashMap<>();
-      for (String name : System.getProperties().stringPropertyNames()) {
-         if (name.startsWith("bench.")) {
-            given.put(name.substring("bench.".length()), System.getProperty(name));
-         }
-      }
-      final List<String> rest = new ArrayList<>(List.of(args));
-      for (int i = 0; i < rest.size(); i++) {
-         final String a = rest.get(i);
-         if (!a.startsWith("--")) {
-            throw new IllegalArgumentException("unexpected argument '" + a + "'\n\n" + USAGE);
-         }
-         final int eq = a.indexOf('=');
-         final String name = eq < 0 ? a.substring(2) : a.substring(2, eq);
-         if (name.equals("keep") || name.equals("help")) {
-            given.put(name, eq < 0 ? "true" : a.substring(eq + 1));
-         }
-         else if (eq >= 0) {
-            given.put(name, a.substring(eq + 1));
-         }
-         else if (i + 1 < rest.size()) {
-            given.put(name, rest.get(++i));
-         }
-         else {
-            throw new IllegalArgumentException("option --" + name + " needs a value\n\n" + USAGE);
-         }
-      }
+      final Map<String, String> given = BenchArgs.collect(args, Set.of("keep", "help"), USAGE);
       final ApplyBenchOptions o = new ApplyBenchOptions();
       for (Map.Entry<String, String> e : given.entrySet()) {
          o.set(e.getKey(), e.getValue().trim());
