@@ -1,5 +1,6 @@
 package org.replkit.server;
 
+import org.replkit.core.verify.Verify;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import picocli.CommandLine.Command;

@@ -1,5 +1,6 @@
 package org.replkit.server;
 
+import org.replkit.core.verify.Verify;
 import org.replkit.core.control.ControlDb;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -1,5 +1,6 @@
 package org.replkit.server;
 
+import org.replkit.core.verify.Verify;
 import org.replkit.core.changelog.ChangeLogReader;
 import org.replkit.core.changelog.ChangeLogSchema;
 import org.replkit.core.changelog.Dialect;

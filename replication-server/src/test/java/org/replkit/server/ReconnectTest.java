@@ -1,5 +1,6 @@
 package org.replkit.server;
 
+import org.replkit.core.verify.Verify;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.replkit.testing.TestDatabases;

@@ -1,4 +1,4 @@
-package org.replkit.server;
+package org.replkit.core.verify;
 
 import org.replkit.core.changelog.Dialect;
 
