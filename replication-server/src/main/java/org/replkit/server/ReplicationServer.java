@@ -2,9 +2,11 @@ package org.replkit.server;
 
 import org.replkit.core.changelog.ChangeLogSchema;
 import org.replkit.core.changelog.Dialect;
+import org.replkit.core.changelog.DumpMarker;
 import org.replkit.core.changelog.TableInfo;
 import org.replkit.core.control.ControlDb;
 import org.replkit.core.queue.H2StableQueue;
+import org.replkit.core.queue.Marker;
 import org.replkit.core.queue.StableQueue;
 import org.replkit.jdbc.ReplKitConfig;
 import org.slf4j.Logger;
@@ -33,12 +35,20 @@ public final class ReplicationServer implements AutoCloseable
 {
    private static final Logger LOG = LoggerFactory.getLogger(ReplicationServer.class);
    private static final Pattern SUSPEND_CONN = Pattern.compile("(?i)^\\s*suspend\\s+connection\\s+to\\s+(\\S+)\\s*$");
-   private static final Pattern RESUME_CONN = Pattern.compile("(?i)^\\s*resume\\s+connection\\s+to\\s+(\\S+?)(\\s+skip\\s+transaction)?\\s*$");
+   private static final Pattern RESUME_CONN = Pattern.compile("(?i)^\\s*resume\\s+connection\\s+to\\s+(\\S+?)(?:\\s+skip\\s+(transaction|to\\s+resync\\s+marker))?\\s*$");
+   // the RepAgent's own commands (seed 000 steps 1 and 7); the site may be left out when the server reads one primary
+   private static final Pattern RA_SUSPEND = Pattern.compile("(?i)^\\s*suspend(?:\\s+(\\S+))?\\s*$");
+   private static final Pattern RA_RESUME = Pattern.compile("(?i)^\\s*resume(\\s+resync(?:\\s+(purge|init))?)?(?:\\s+(\\S+))?\\s*$");
+   private static final Pattern RA_INIT = Pattern.compile("(?i)^\\s*ra_init\\s+force(?:\\s+(\\S+))?\\s*$");
+   private static final Pattern START_REP_AGENT = Pattern.compile("(?i)^\\s*(?:exec(?:ute)?\\s+)?sp_start_rep_agent\\s+'?([^',\\s]+)'?\\s*(?:,\\s*'([^']*)')?\\s*;?\\s*$");
+   private static final Pattern DUMP_MARKER = Pattern.compile("(?i)^\\s*lr_dump_marker(?:\\s+(\\d+))?(?:\\s+([^\\s\\d]\\S*))?\\s*$");
    private static final Pattern LOG_TRANSFER = Pattern.compile("(?i)^\\s*(suspend|resume)\\s+log\\s+transfer\\s+from\\s+(\\S+)\\s*$");
    private static final Pattern EXCEPTIONS = Pattern.compile("(?i)^\\s*(?:list\\s+exceptions|rs_helpexception)(?:\\s+(?:for\\s+)?(\\S+))?\\s*$");
    private static final Pattern WHO = Pattern.compile("(?i)^\\s*admin\\s+who\\s*$");
-   static final String COMMANDS = "suspend connection to ds.db | resume connection to ds.db [skip transaction] | suspend log transfer from SITE"
-                                  + " | resume log transfer from SITE | list exceptions [ds.db] | admin who";
+   static final String COMMANDS = "suspend connection to ds.db | resume connection to ds.db [skip transaction | skip to resync marker]"
+                                  + " | suspend log transfer from SITE | resume log transfer from SITE | suspend [SITE] | resume [resync [purge|init]] [SITE]"
+                                  + " | ra_init force [SITE] | sp_start_rep_agent SITE, 'resync[ purge| init]' | lr_dump_marker [POSITION] [SITE]"
+                                  + " | list exceptions [ds.db] | admin who";
 
    private final ServerConfig config;
    private final ControlDb control;
@@ -172,8 +182,8 @@ public final class ReplicationServer implements AutoCloseable
                try {
                   result = admin(c.text());
                }
-               catch (IllegalArgumentException e) {
-                  result = "error: " + e.getMessage();
+               catch (RuntimeException e) {
+                  result = "error: " + e.getMessage(); // an unknown command or a wrong state: answered, never retried
                }
                control.commandDone(c.id(), result);
             }
@@ -194,22 +204,64 @@ public final class ReplicationServer implements AutoCloseable
       }
    }
 
-   /** Runs an admin command; returns its answer. Unknown commands or names throw IllegalArgumentException. */
+   /**
+    * Runs an admin command; returns its answer. Unknown commands or names throw IllegalArgumentException; a
+    * command given in a state where it makes no sense throws IllegalStateException naming the state.
+    */
    public String admin(String command)
    {
       Matcher m;
-      if ((m = SUSPEND_CONN.matcher(command)).matches()) {
-         return dsi(m.group(1)).suspend();
-      }
-      if ((m = RESUME_CONN.matcher(command)).matches()) {
-         return dsi(m.group(1)).resume(m.group(2) != null);
-      }
-      if ((m = LOG_TRANSFER.matcher(command)).matches()) {
-         final LogReader r = readers.get(m.group(2));
-         if (r == null) {
-            throw new IllegalArgumentException("unknown site '" + m.group(2) + "'; the sites are " + readers.keySet());
+      try {
+         if ((m = SUSPEND_CONN.matcher(command)).matches()) {
+            return dsi(m.group(1)).suspend();
          }
-         return m.group(1).equalsIgnoreCase("suspend") ? r.suspend() : r.resume();
+         if ((m = RESUME_CONN.matcher(command)).matches()) {
+            final Dsi d = dsi(m.group(1));
+            if (m.group(2) == null) {
+               return d.resume(false);
+            }
+            return m.group(2).toLowerCase(Locale.ROOT).startsWith("transaction") ? d.resume(true) : d.resumeSkipToResyncMarker();
+         }
+         if ((m = LOG_TRANSFER.matcher(command)).matches()) {
+            final LogReader r = reader(m.group(2), command);
+            return m.group(1).equalsIgnoreCase("suspend") ? r.suspend() : r.resume();
+         }
+         if ((m = RA_SUSPEND.matcher(command)).matches()) {
+            return reader(m.group(1), command).suspend();
+         }
+         if ((m = RA_RESUME.matcher(command)).matches()) {
+            final LogReader r = reader(m.group(3), command);
+            if (m.group(1) == null) {
+               return r.resume();
+            }
+            return r.resumeResync(m.group(2) == null ? Marker.Mode.NONE : Marker.Mode.valueOf(m.group(2).toUpperCase(Locale.ROOT)));
+         }
+         if ((m = RA_INIT.matcher(command)).matches()) {
+            return reader(m.group(1), command).raInitForce();
+         }
+         if ((m = START_REP_AGENT.matcher(command)).matches()) {
+            final String mode = m.group(2) == null ? "" : m.group(2).strip().toLowerCase(Locale.ROOT).replaceAll("\\s+", " ");
+            final LogReader r = reader(m.group(1), command);
+            return switch (mode) {
+               case "" -> r.resume();
+               case "resync" -> r.resumeResync(Marker.Mode.NONE);
+               case "resync purge" -> r.resumeResync(Marker.Mode.PURGE);
+               case "resync init" -> r.resumeResync(Marker.Mode.INIT);
+               default -> throw new IllegalArgumentException("sp_start_rep_agent " + m.group(1) + ": unknown mode '" + m.group(2)
+                                                             + "'; the modes are 'resync', 'resync purge' and 'resync init'");
+            };
+         }
+         if ((m = DUMP_MARKER.matcher(command)).matches()) {
+            final LogReader r = reader(m.group(2), command);
+            try (Connection c = connect(r.site.db(), "primary " + r.site.name())) {
+               final ChangeLogSchema log = new ChangeLogSchema(r.dialect, ChangeLogSchema.defaultSchema(r.dialect, c));
+               final long p = DumpMarker.request(c, log, m.group(1) == null ? null : Long.valueOf(m.group(1)));
+               return "Dump marker requested at sequence " + p + " of " + r.site.name() + ": the log reader sends it after that transaction.";
+            }
+         }
+      }
+      catch (SQLException e) {
+         throw new IllegalStateException(e.getMessage(), e);
       }
       final String local = readOnly(control, command);
       if (local != null) {
@@ -218,11 +270,31 @@ public final class ReplicationServer implements AutoCloseable
       throw new IllegalArgumentException("unknown command '" + command.strip() + "'; the commands are: " + COMMANDS);
    }
 
+   /** The log reader a RepAgent command names; the only one when it names none. */
+   private LogReader reader(String site, String command)
+   {
+      if (site == null) {
+         if (readers.size() == 1) {
+            return readers.values().iterator().next();
+         }
+         throw new IllegalArgumentException("'" + command.strip() + "' needs a site: the server reads " + readers.keySet());
+      }
+      final LogReader r = readers.get(site);
+      if (r == null) {
+         throw new IllegalArgumentException("unknown site '" + site + "'; the sites are " + readers.keySet());
+      }
+      return r;
+   }
+
    /** True when the text is a command this server knows (checked before queueing it for the server). */
    public static boolean isCommand(String command)
    {
-      return SUSPEND_CONN.matcher(command).matches() || RESUME_CONN.matcher(command).matches() || LOG_TRANSFER.matcher(command).matches()
-             || EXCEPTIONS.matcher(command).matches() || WHO.matcher(command).matches();
+      for (Pattern p : List.of(SUSPEND_CONN, RESUME_CONN, LOG_TRANSFER, RA_SUSPEND, RA_RESUME, RA_INIT, START_REP_AGENT, DUMP_MARKER, EXCEPTIONS, WHO)) {
+         if (p.matcher(command).matches()) {
+            return true;
+         }
+      }
+      return false;
    }
 
    /** Commands answered from the control database alone (the CLI runs them without a server); null for others. */

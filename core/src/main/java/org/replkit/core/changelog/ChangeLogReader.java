@@ -171,6 +171,18 @@ public final class ChangeLogReader
       }
    }
 
+   /**
+    * The truncation point: the oldest commit the log still holds (its records may be gone, the row stays),
+    * 0 when the log holds none. Everything above it can still be read.
+    */
+   public long truncationPoint(Connection c) throws SQLException
+   {
+      try (PreparedStatement ps = c.prepareStatement("SELECT MIN(seq) FROM " + log.table("rk_commit"));
+           ResultSet rs = ps.executeQuery()) {
+         return rs.next() ? rs.getLong(1) : 0L;
+      }
+   }
+
    /** The highest committed sequence in the log (0 when none), i.e. the position of this database's data. */
    public long position(Connection c) throws SQLException
    {

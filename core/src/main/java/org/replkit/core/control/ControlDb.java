@@ -30,7 +30,7 @@ public final class ControlDb implements AutoCloseable
    }
 
    public record Conn(String name, String url, String origins, String state, String lastOrigin, long lastSeq, long applied,
-                      long lagMs, long depth, long cursor, String failing, String error, Instant updated)
+                      long lagMs, long depth, long cursor, String failing, String error, Instant updated, long rejected, String reloaded)
    {
    }
 
@@ -75,6 +75,9 @@ public final class ControlDb implements AutoCloseable
                     + " state VARCHAR(32) NOT NULL, last_origin VARCHAR(128), last_seq BIGINT NOT NULL DEFAULT 0, applied BIGINT NOT NULL DEFAULT 0,"
                     + " lag_ms BIGINT NOT NULL DEFAULT 0, depth BIGINT NOT NULL DEFAULT 0, queue_cursor BIGINT NOT NULL DEFAULT 0, failing VARCHAR(200),"
                     + " error VARCHAR(4000), updated_at " + ts + ")");
+         // resync (seeds 000, 002): transactions rejected while waiting for the dump marker, and the position a reload holds
+         st.execute("ALTER TABLE rs_connections ADD COLUMN IF NOT EXISTS rejected BIGINT DEFAULT 0 NOT NULL");
+         st.execute("ALTER TABLE rs_connections ADD COLUMN IF NOT EXISTS reloaded VARCHAR(200)");
          st.execute("CREATE TABLE IF NOT EXISTS rs_exceptions (id " + id + " PRIMARY KEY, connection_name VARCHAR(256) NOT NULL,"
                     + " oqid VARCHAR(200) NOT NULL, committed_at " + ts + ", error VARCHAR(4000), tx_text " + text + ", logged_at " + ts + ")");
          st.execute("CREATE TABLE IF NOT EXISTS rs_commands (id " + id + " PRIMARY KEY, command VARCHAR(1000) NOT NULL, issued_at " + ts + ","
@@ -145,10 +148,11 @@ public final class ControlDb implements AutoCloseable
 
    /** A connection's state; {@code cursor} is its stable-queue cursor (the queue keeps the authoritative copy). */
    public synchronized void connectionState(String name, String state, Oqid last, long applied, long lagMs, long depth, long cursor, Oqid failing,
-                                            String error) throws SQLException
+                                            String error, long rejected, Oqid reloaded) throws SQLException
    {
       try (PreparedStatement ps = c.prepareStatement("UPDATE rs_connections SET state = ?, last_origin = ?, last_seq = ?, applied = ?, lag_ms = ?,"
-                                                     + " depth = ?, queue_cursor = ?, failing = ?, error = ?, updated_at = ? WHERE name = ?")) {
+                                                     + " depth = ?, queue_cursor = ?, failing = ?, error = ?, updated_at = ?, rejected = ?, reloaded = ?"
+                                                     + " WHERE name = ?")) {
          ps.setString(1, state);
          ps.setString(2, last == null ? null : last.site());
          ps.setLong(3, last == null ? 0 : last.seq());
@@ -159,7 +163,9 @@ public final class ControlDb implements AutoCloseable
          ps.setString(8, failing == null ? null : failing.toString());
          ps.setString(9, clip(error));
          ps.setTimestamp(10, now());
-         ps.setString(11, name);
+         ps.setLong(11, rejected);
+         ps.setString(12, reloaded == null ? null : reloaded.toString());
+         ps.setString(13, name);
          ps.executeUpdate();
       }
    }
@@ -179,10 +185,11 @@ public final class ControlDb implements AutoCloseable
       final List<Conn> out = new ArrayList<>();
       try (Statement st = c.createStatement();
            ResultSet rs = st.executeQuery("SELECT name, url, origins, state, last_origin, last_seq, applied, lag_ms, depth, queue_cursor, failing,"
-                                          + " error, updated_at FROM rs_connections ORDER BY name")) {
+                                          + " error, updated_at, rejected, reloaded FROM rs_connections ORDER BY name")) {
          while (rs.next()) {
             out.add(new Conn(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getLong(6), rs.getLong(7),
-                             rs.getLong(8), rs.getLong(9), rs.getLong(10), rs.getString(11), rs.getString(12), instant(rs.getTimestamp(13))));
+                             rs.getLong(8), rs.getLong(9), rs.getLong(10), rs.getString(11), rs.getString(12), instant(rs.getTimestamp(13)),
+                             rs.getLong(14), rs.getString(15)));
          }
       }
       return out;

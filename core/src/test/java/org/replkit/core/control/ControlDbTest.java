@@ -25,7 +25,7 @@ class ControlDbTest
             c.registerSite("A", "jdbc:postgresql://h/db2");
             c.siteState("A", "ACTIVE", 42, 40, 7, null);
             c.registerConnection("pg.rep", "jdbc:postgresql://h/rep?password=secret", "A");
-            c.connectionState("pg.rep", "SUSPENDED_ON_ERROR", new Oqid("A", 41), 41, 12, 1, 77, new Oqid("A", 42), "duplicate key");
+            c.connectionState("pg.rep", "SUSPENDED_ON_ERROR", new Oqid("A", 41), 41, 12, 1, 77, new Oqid("A", 42), "duplicate key", 9, new Oqid("A", 30));
             c.logException("pg.rep", new Oqid("A", 42), Instant.parse("2024-01-02T03:04:05Z"), "duplicate key", "INSERT public.t after={\"id\":1}");
             final long id = c.submit("suspend connection to pg.rep");
             assertEquals(List.of("suspend connection to pg.rep"), c.pendingCommands().stream().map(ControlDb.Command::text).toList());
@@ -42,6 +42,8 @@ class ControlDbTest
             assertEquals("SUSPENDED_ON_ERROR", conn.state());
             assertEquals("A:42", conn.failing());
             assertEquals(77, conn.cursor());
+            assertEquals(9, conn.rejected());
+            assertEquals("A:30", conn.reloaded());
             assertFalse(conn.url().contains("secret"), "URLs are stored without passwords: " + conn.url());
             final List<ControlDb.ExceptionEntry> ex = c.exceptions("pg.rep");
             assertEquals(1, ex.size());
