@@ -53,6 +53,8 @@ import java.util.Map;
  *   WAIT_FOR_DUMP_MARKER  --dump marker----------------------------&gt; SUSPENDED ("Resume after database has been reloaded")
  *   ACTIVE, SKIP_TO_RESYNC_MARKER, WAIT_FOR_DUMP_MARKER --resync init marker--&gt; SUSPENDED
  *   SKIP_TO_RESYNC_MARKER, WAIT_FOR_DUMP_MARKER --'suspend connection to ds.db'--&gt; SUSPENDED (the resync is abandoned)
+ *   ACTIVE, DOWN, SUSPENDED, SUSPENDED_ON_ERROR --ADD_MASTER_DATABASE of its site--&gt; HELD_FOR_INSTANTIATION (queued, not sent)
+ *   HELD_FOR_INSTANTIATION --END_INSTANTIATION-----------------------&gt; ACTIVE (what was queued is delivered)
  *   any                --server stop------------------------------&gt; STOPPED (the control db keeps a suspension and a resync phase)
  * </pre>
  *
@@ -76,13 +78,15 @@ final class Dsi implements Runnable
       SUSPENDED_ON_ERROR,
       SKIP_TO_RESYNC_MARKER,
       WAIT_FOR_DUMP_MARKER,
+      HELD_FOR_INSTANTIATION,
       STOPPED
    }
 
    private static final Logger LOG = LoggerFactory.getLogger(Dsi.class);
    private static final int READ_AHEAD = 2000;
    private static final java.util.Set<String> SURVIVES_RESTART = java.util.Set.of(State.SUSPENDED.name(), State.SUSPENDED_ON_ERROR.name(),
-                                                                                 State.SKIP_TO_RESYNC_MARKER.name(), State.WAIT_FOR_DUMP_MARKER.name());
+                                                                                 State.SKIP_TO_RESYNC_MARKER.name(), State.WAIT_FOR_DUMP_MARKER.name(),
+                                                                                 State.HELD_FOR_INSTANTIATION.name());
 
    final ServerConfig.Conn cfg;
    private final StableQueue queue;
@@ -103,7 +107,7 @@ final class Dsi implements Runnable
    private PreparedStatement lastCommitStatement;
    private final Map<String, Long> lastCommit = new HashMap<>();
    private final ArrayDeque<QueuedTransaction> buffer = new ArrayDeque<>();
-   private long cursor;
+   private volatile long cursor;
    private long readPos;
    private long savedCursor;
    private long lastCursorSave;
@@ -142,12 +146,13 @@ final class Dsi implements Runnable
    {
       final State from = state;
       final boolean allowed = switch (next) {
-         case ACTIVE -> from == State.DOWN || from == State.SUSPENDED || from == State.SUSPENDED_ON_ERROR;
+         case ACTIVE -> from == State.DOWN || from == State.SUSPENDED || from == State.SUSPENDED_ON_ERROR || from == State.HELD_FOR_INSTANTIATION;
          case DOWN -> from == State.ACTIVE;
          case SUSPENDED -> from == State.ACTIVE || from == State.DOWN || from == State.SKIP_TO_RESYNC_MARKER || from == State.WAIT_FOR_DUMP_MARKER;
          case SUSPENDED_ON_ERROR -> from == State.ACTIVE || from == State.SUSPENDED;
          case SKIP_TO_RESYNC_MARKER -> from == State.SUSPENDED || from == State.SUSPENDED_ON_ERROR;
          case WAIT_FOR_DUMP_MARKER -> from == State.SKIP_TO_RESYNC_MARKER;
+         case HELD_FOR_INSTANTIATION -> from == State.ACTIVE || from == State.DOWN || from == State.SUSPENDED || from == State.SUSPENDED_ON_ERROR;
          case STOPPED -> true;
       };
       if (!allowed) {
@@ -179,6 +184,12 @@ final class Dsi implements Runnable
 
    void start()
    {
+      start(null);
+   }
+
+   /** Starts the apply thread; {@code holdFor}: the connection's master site is not instantiated yet (why). */
+   void start(String holdFor)
+   {
       try {
          final ControlDb.Conn saved = control.connection(cfg.name());
          if (saved != null && SURVIVES_RESTART.contains(saved.state())) {
@@ -190,6 +201,9 @@ final class Dsi implements Runnable
             rejected = saved.rejected();
             LOG.info("DSI for {} starts {} as it was left", cfg.name(), state);
          }
+         if (holdFor != null && (state == State.DOWN || state == State.SUSPENDED || state == State.SUSPENDED_ON_ERROR)) {
+            to(State.HELD_FOR_INSTANTIATION, holdFor);
+         }
       }
       catch (SQLException e) {
          throw new IllegalStateException("cannot read the state of connection " + cfg.name() + " from the control database: " + e.getMessage(), e);
@@ -199,9 +213,35 @@ final class Dsi implements Runnable
       thread.start();
    }
 
+   /** The connection's master site is being instantiated: its changes queue, nothing is sent. */
+   synchronized void hold(String why)
+   {
+      if (state != State.HELD_FOR_INSTANTIATION && !to(State.HELD_FOR_INSTANTIATION, why)) {
+         throw new IllegalStateException("connection " + cfg.name() + " is " + state + ": it cannot be held for an instantiation now");
+      }
+   }
+
+   /** END_INSTANTIATION: deliver what was queued. */
+   synchronized void release()
+   {
+      if (state == State.HELD_FOR_INSTANTIATION) {
+         to(State.ACTIVE, null);
+      }
+   }
+
+   /** Transactions queued for this connection and not yet applied. */
+   long depth()
+   {
+      return queue.depthAfter(cursor, cfg.from());
+   }
+
    synchronized String suspend()
    {
       final State from = state;
+      if (from == State.HELD_FOR_INSTANTIATION) {
+         throw new IllegalStateException("connection " + cfg.name() + " is HELD_FOR_INSTANTIATION: its site is being instantiated;"
+                                         + " it is released by DBMS_OFFLINE_OG.END_INSTANTIATION");
+      }
       if (!to(State.SUSPENDED, "suspended by command")) {
          throw new IllegalStateException("connection " + cfg.name() + " is " + from + ": 'suspend connection' applies to an ACTIVE or DOWN connection"
                                          + " (or one resynchronizing)");
@@ -269,7 +309,7 @@ final class Dsi implements Runnable
    {
       while (state != State.STOPPED) {
          try {
-            if (state == State.SUSPENDED || state == State.SUSPENDED_ON_ERROR) {
+            if (state == State.SUSPENDED || state == State.SUSPENDED_ON_ERROR || state == State.HELD_FOR_INSTANTIATION) {
                closeReplicate(); // a suspended replicate may be reloaded or repaired meanwhile: hold nothing open in it
                status(false, state);
                Thread.sleep(100);

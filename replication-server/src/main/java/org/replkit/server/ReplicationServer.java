@@ -55,6 +55,7 @@ public final class ReplicationServer implements AutoCloseable
    private final StableQueue queue;
    private final Map<String, LogReader> readers = new LinkedHashMap<>();
    private final Map<String, Dsi> dsis = new LinkedHashMap<>();
+   private final Groups groups;
    private volatile boolean running;
    private Thread housekeeper;
 
@@ -81,6 +82,7 @@ public final class ReplicationServer implements AutoCloseable
          dsis.put(c.name(), new Dsi(c, queue, control, dialects));
          control.registerConnection(c.name(), realUrl(c.db().url()), String.join(",", c.from()));
       }
+      groups = new Groups(config, control, queue, dsis);
    }
 
    public static ControlDb openControl(ServerConfig.Db db) throws SQLException
@@ -164,7 +166,11 @@ public final class ReplicationServer implements AutoCloseable
    {
       running = true;
       readers.values().forEach(LogReader::start);
-      dsis.values().forEach(Dsi::start);
+      for (Dsi d : dsis.values()) {
+         // a master receives only once instantiated: until then its changes queue (seed 004)
+         final String site = d.cfg.site();
+         d.start(site == null || groups.isActiveMaster(site) ? null : "site " + site + " is not an instantiated master of any replication group yet");
+      }
       housekeeper = new Thread(this::housekeeping, "replkit-housekeeper");
       housekeeper.setDaemon(true);
       housekeeper.start();
@@ -335,6 +341,17 @@ public final class ReplicationServer implements AutoCloseable
          throw new IllegalArgumentException("unknown connection '" + name + "'; the connections are " + dsis.keySet());
       }
       return d;
+   }
+
+   /** A DBMS_REPCAT / DBMS_OFFLINE_OG procedure (see {@link Groups}). */
+   String call(String procedure, Map<String, Object> args, Groups.Caller caller)
+   {
+      try {
+         return groups.call(procedure, args, caller);
+      }
+      catch (SQLException e) {
+         throw new IllegalStateException(procedure + ": " + e.getMessage(), e);
+      }
    }
 
    LogReader reader(String site)

@@ -25,8 +25,13 @@ import java.util.regex.Pattern;
  * Every problem is reported as a {@link ConfigException} naming the key and what is wrong; {@code ${VAR}}
  * in any value is replaced by that environment variable (credentials never need to be in the file).
  */
-public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> connections)
+public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> connections, Set<String> administrators)
 {
+   public ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> connections)
+   {
+      this(queue, control, sites, connections, Set.of());
+   }
+
    /** A database reached by JDBC. The URL may be a {@code jdbc:replkit:} URL; the server uses the real one. */
    public record Db(String url, String user, String password)
    {
@@ -40,9 +45,20 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
    /**
     * A replicate connection (DSI) named {@code dataserver.database}, applying the transactions of the
     * sites in {@code from}. {@code schema}: the replicate schema to apply into (null: the connection's own).
+    * {@code site}: the master site this connection delivers to, in multi-master replication groups (null: a replicate).
     */
-   public record Conn(String name, Db db, Set<String> from, String schema, int groupTransactions, int groupRows)
+   public record Conn(String name, Db db, Set<String> from, String schema, int groupTransactions, int groupRows, String site)
    {
+      public Conn(String name, Db db, Set<String> from, String schema, int groupTransactions, int groupRows)
+      {
+         this(name, db, from, schema, groupTransactions, groupRows, null);
+      }
+   }
+
+   /** The connection delivering to a master site, or null. */
+   public Conn connectionTo(String site)
+   {
+      return connections.stream().filter(c -> site.equals(c.site())).findFirst().orElse(null);
    }
 
    public static final class ConfigException extends RuntimeException
@@ -90,7 +106,7 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
 
    static ServerConfig parse(Map<?, ?> m, Path base, UnaryOperator<String> env)
    {
-      known(m, "", "queue", "control", "sites", "connections");
+      known(m, "", "queue", "control", "sites", "connections", "administrators");
       final Path queue = base.resolve(str(m, "queue", "", env, "replkit-data/queue"));
       final Db control = m.get("control") == null
                          ? new Db("jdbc:h2:file:" + base.resolve("replkit-data/control").toAbsolutePath() + ";AUTO_SERVER=TRUE", null, null)
@@ -114,7 +130,7 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
       for (Object o : list(m, "connections")) {
          final String where = "connections[" + i++ + "]";
          final Map<?, ?> c = map(o, where);
-         known(c, where + ".", "name", "url", "user", "password", "from", "schema", "groupTransactions", "groupRows");
+         known(c, where + ".", "name", "url", "user", "password", "from", "schema", "groupTransactions", "groupRows", "site");
          final String name = required(c, "name", where, env);
          if (!CONNECTION_NAME.matcher(name).matches()) {
             throw new ConfigException(where + ": connection name '" + name + "' must be dataserver.database (one dot), e.g. pg2.orders");
@@ -139,13 +155,26 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
          if (from.isEmpty()) {
             throw new ConfigException(where + ": no site to replicate from (define sites, or list them in from)");
          }
+         final String target = c.get("site") == null ? null : str(c, "site", where, env, null);
+         if (target != null && !names.contains(target)) {
+            throw new ConfigException(where + ".site: unknown site '" + target + "'; the sites are " + names);
+         }
+         if (target != null && from.contains(target)) {
+            throw new ConfigException(where + ".site: " + target + " is also in from: a master must not receive its own changes back (list the other masters)");
+         }
          conns.add(new Conn(name, db(c, where, env, Set.of()), from, c.get("schema") == null ? null : str(c, "schema", where, env, null),
-                            (int) num(c, "groupTransactions", where, env, 50), (int) num(c, "groupRows", where, env, 5000)));
+                            (int) num(c, "groupTransactions", where, env, 50), (int) num(c, "groupRows", where, env, 5000), target));
       }
       if (sites.isEmpty() && conns.isEmpty()) {
          throw new ConfigException("the configuration has no sites and no connections: nothing to replicate");
       }
-      return new ServerConfig(queue, control, List.copyOf(sites), List.copyOf(conns));
+      final Set<String> admins = new LinkedHashSet<>();
+      if (m.get("administrators") != null) {
+         for (Object a : list(m, "administrators")) {
+            admins.add(String.valueOf(a));
+         }
+      }
+      return new ServerConfig(queue, control, List.copyOf(sites), List.copyOf(conns), Set.copyOf(admins));
    }
 
    private static Db db(Map<?, ?> m, String where, UnaryOperator<String> env, Set<String> ignore)

@@ -78,6 +78,13 @@ public final class ControlDb implements AutoCloseable
          // resync (seeds 000, 002): transactions rejected while waiting for the dump marker, and the position a reload holds
          st.execute("ALTER TABLE rs_connections ADD COLUMN IF NOT EXISTS rejected BIGINT DEFAULT 0 NOT NULL");
          st.execute("ALTER TABLE rs_connections ADD COLUMN IF NOT EXISTS reloaded VARCHAR(200)");
+         // replication groups (seed 004): the group, its tables, its master sites and their instantiation state
+         st.execute("CREATE TABLE IF NOT EXISTS rs_groups (gname VARCHAR(128) NOT NULL PRIMARY KEY, masterdef VARCHAR(128) NOT NULL,"
+                    + " state VARCHAR(32) NOT NULL)");
+         st.execute("CREATE TABLE IF NOT EXISTS rs_group_objects (gname VARCHAR(128) NOT NULL, sname VARCHAR(128) NOT NULL,"
+                    + " oname VARCHAR(128) NOT NULL, PRIMARY KEY (gname, sname, oname))");
+         st.execute("CREATE TABLE IF NOT EXISTS rs_group_masters (gname VARCHAR(128) NOT NULL, site VARCHAR(128) NOT NULL,"
+                    + " state VARCHAR(32) NOT NULL, PRIMARY KEY (gname, site))");
          st.execute("CREATE TABLE IF NOT EXISTS rs_exceptions (id " + id + " PRIMARY KEY, connection_name VARCHAR(256) NOT NULL,"
                     + " oqid VARCHAR(200) NOT NULL, committed_at " + ts + ", error VARCHAR(4000), tx_text " + text + ", logged_at " + ts + ")");
          st.execute("CREATE TABLE IF NOT EXISTS rs_commands (id " + id + " PRIMARY KEY, command VARCHAR(1000) NOT NULL, issued_at " + ts + ","
@@ -126,6 +133,104 @@ public final class ControlDb implements AutoCloseable
          }
       }
       return out;
+   }
+
+   // ---- replication groups ----
+
+   public record Group(String name, String masterdef, String state)
+   {
+   }
+
+   public synchronized Group group(String gname) throws SQLException
+   {
+      try (PreparedStatement ps = c.prepareStatement("SELECT gname, masterdef, state FROM rs_groups WHERE gname = ?")) {
+         ps.setString(1, gname);
+         try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? new Group(rs.getString(1), rs.getString(2), rs.getString(3)) : null;
+         }
+      }
+   }
+
+   public synchronized List<Group> groups() throws SQLException
+   {
+      final List<Group> out = new ArrayList<>();
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT gname, masterdef, state FROM rs_groups ORDER BY gname")) {
+         while (rs.next()) {
+            out.add(new Group(rs.getString(1), rs.getString(2), rs.getString(3)));
+         }
+      }
+      return out;
+   }
+
+   /** Creates a group with its master definition site as its first (active) master. */
+   public synchronized void createGroup(String gname, String masterdef, String state, String masterState) throws SQLException
+   {
+      final boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+         update("INSERT INTO rs_groups (gname, masterdef, state) VALUES (?, ?, ?)", gname, masterdef, state);
+         update("INSERT INTO rs_group_masters (gname, site, state) VALUES (?, ?, ?)", gname, masterdef, masterState);
+         c.commit();
+      }
+      catch (SQLException e) {
+         c.rollback();
+         throw e;
+      }
+      finally {
+         c.setAutoCommit(auto);
+      }
+   }
+
+   public synchronized void groupState(String gname, String state) throws SQLException
+   {
+      update("UPDATE rs_groups SET state = ? WHERE gname = ?", state, gname);
+   }
+
+   public synchronized void addGroupObject(String gname, String sname, String oname) throws SQLException
+   {
+      update("INSERT INTO rs_group_objects (gname, sname, oname) VALUES (?, ?, ?)", gname, sname, oname);
+   }
+
+   /** The group's tables, each {schema, name}. */
+   public synchronized List<String[]> groupObjects(String gname) throws SQLException
+   {
+      final List<String[]> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT sname, oname FROM rs_group_objects WHERE gname = ? ORDER BY sname, oname")) {
+         ps.setString(1, gname);
+         try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+               out.add(new String[] {rs.getString(1), rs.getString(2)});
+            }
+         }
+      }
+      return out;
+   }
+
+   /** Master sites of a group and their states, in the order they were added. */
+   public synchronized java.util.Map<String, String> groupMasters(String gname) throws SQLException
+   {
+      final java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT site, state FROM rs_group_masters WHERE gname = ? ORDER BY site")) {
+         ps.setString(1, gname);
+         try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+               out.put(rs.getString(1), rs.getString(2));
+            }
+         }
+      }
+      return out;
+   }
+
+   public synchronized void masterState(String gname, String site, String state) throws SQLException
+   {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE rs_group_masters SET state = ? WHERE gname = ? AND site = ?")) {
+         ps.setString(1, state);
+         ps.setString(2, gname);
+         ps.setString(3, site);
+         if (ps.executeUpdate() == 0) {
+            update("INSERT INTO rs_group_masters (gname, site, state) VALUES (?, ?, ?)", gname, site, state);
+         }
+      }
    }
 
    // ---- connections (DSI) ----
