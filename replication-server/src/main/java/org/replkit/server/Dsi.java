@@ -411,6 +411,9 @@ final class Dsi implements Runnable
       replicate.setAutoCommit(false);
       replicate.commit();
       applier = new TxApplier(replicate, dialect, cfg.schema());
+      if (cfg.site() != null) {
+         applier.detectConflicts(cfg.conflicts()); // a master: its own writes may have changed the row
+      }
       cursor = queue.cursor(cfg.name());
       savedCursor = cursor;
       readPos = cursor;

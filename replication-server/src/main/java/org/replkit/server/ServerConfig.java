@@ -45,13 +45,21 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
    /**
     * A replicate connection (DSI) named {@code dataserver.database}, applying the transactions of the
     * sites in {@code from}. {@code schema}: the replicate schema to apply into (null: the connection's own).
-    * {@code site}: the master site this connection delivers to, in multi-master replication groups (null: a replicate).
+    * {@code site}: the master site this connection delivers to, in multi-master replication groups (null: a replicate);
+    * its updates and deletes then detect conflicts. {@code conflicts}: per table, the column on which the latest
+    * timestamp wins a conflict (tables not named suspend the connection on a conflict).
     */
-   public record Conn(String name, Db db, Set<String> from, String schema, int groupTransactions, int groupRows, String site)
+   public record Conn(String name, Db db, Set<String> from, String schema, int groupTransactions, int groupRows, String site,
+                      Map<String, String> conflicts)
    {
       public Conn(String name, Db db, Set<String> from, String schema, int groupTransactions, int groupRows)
       {
-         this(name, db, from, schema, groupTransactions, groupRows, null);
+         this(name, db, from, schema, groupTransactions, groupRows, null, Map.of());
+      }
+
+      public Conn(String name, Db db, Set<String> from, String schema, int groupTransactions, int groupRows, String site)
+      {
+         this(name, db, from, schema, groupTransactions, groupRows, site, Map.of());
       }
    }
 
@@ -130,7 +138,7 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
       for (Object o : list(m, "connections")) {
          final String where = "connections[" + i++ + "]";
          final Map<?, ?> c = map(o, where);
-         known(c, where + ".", "name", "url", "user", "password", "from", "schema", "groupTransactions", "groupRows", "site");
+         known(c, where + ".", "name", "url", "user", "password", "from", "schema", "groupTransactions", "groupRows", "site", "conflicts");
          final String name = required(c, "name", where, env);
          if (!CONNECTION_NAME.matcher(name).matches()) {
             throw new ConfigException(where + ": connection name '" + name + "' must be dataserver.database (one dot), e.g. pg2.orders");
@@ -163,7 +171,8 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
             throw new ConfigException(where + ".site: " + target + " is also in from: a master must not receive its own changes back (list the other masters)");
          }
          conns.add(new Conn(name, db(c, where, env, Set.of()), from, c.get("schema") == null ? null : str(c, "schema", where, env, null),
-                            (int) num(c, "groupTransactions", where, env, 50), (int) num(c, "groupRows", where, env, 5000), target));
+                            (int) num(c, "groupTransactions", where, env, 50), (int) num(c, "groupRows", where, env, 5000), target,
+                            conflicts(c, where, target)));
       }
       if (sites.isEmpty() && conns.isEmpty()) {
          throw new ConfigException("the configuration has no sites and no connections: nothing to replicate");
@@ -246,6 +255,24 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
       catch (NumberFormatException e) {
          throw new ConfigException(where + "." + key + ": expected a positive whole number, found '" + v + "'");
       }
+   }
+
+   /** {@code conflicts: {parts: updated_at}}: latest timestamp wins on parts.updated_at. */
+   private static Map<String, String> conflicts(Map<?, ?> c, String where, String target)
+   {
+      final Object o = c.get("conflicts");
+      if (o == null) {
+         return Map.of();
+      }
+      if (!(o instanceof Map<?, ?> m)) {
+         throw new ConfigException(where + ".conflicts: expected a mapping of table to timestamp column (latest timestamp wins), e.g. {parts: updated_at}");
+      }
+      if (target == null) {
+         throw new ConfigException(where + ".conflicts: conflicts are detected on connections to a master site only: set " + where + ".site");
+      }
+      final Map<String, String> out = new java.util.LinkedHashMap<>();
+      m.forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
+      return Map.copyOf(out);
    }
 
    private static List<?> list(Map<?, ?> m, String key)
