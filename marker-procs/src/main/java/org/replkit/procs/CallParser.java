@@ -48,6 +48,8 @@ public final class CallParser
    private static final Pattern ESCAPE = Pattern.compile("(?is)^\\{\\s*(\\?\\s*=\\s*)?call\\b(.*)$");
    private static final Pattern ADMIN_COMMAND = Pattern.compile("(?is)^ADMIN\\s+COMMAND\\s+(?:'((?:[^']|'')*)'|(\\?))\\s*;?\\s*$");
    private static final Pattern QUOTED = Pattern.compile("'(?:[^']|'')*'");
+   /** isql's batch separator, as seed 000 writes it: {@code ra_init force / go / resume resync / go}. */
+   private static final Pattern GO = Pattern.compile("(?im)^\\s*go\\s*$");
    private static final Pattern NAME = Pattern.compile("\"?[A-Za-z_][\\w$]*\"?(?:\\.\"?[A-Za-z_][\\w$]*\"?)?");
 
    private final Registry registry;
@@ -78,6 +80,9 @@ public final class CallParser
    Script compute(String sql)
    {
       final int start = skipNoise(sql, 0);
+      if (start < sql.length() && GO.matcher(sql).find()) {
+         return batches(sql);
+      }
       if (start >= sql.length()) {
          return null;
       }
@@ -120,6 +125,44 @@ public final class CallParser
       return null;
    }
 
+   /** Text with {@code go} lines: each batch must be a command; they run in order. */
+   private Script batches(String sql)
+   {
+      final List<Script.Call> calls = new ArrayList<>();
+      final List<String> others = new ArrayList<>();
+      for (String batch : GO.split(sql)) {
+         if (batch.isBlank()) {
+            continue;
+         }
+         final Script s = compute(batch);
+         if (s == null) {
+            others.add(abbreviate(batch));
+         }
+         else if (s.error() != null) {
+            return s;
+         }
+         else {
+            calls.addAll(s.calls());
+         }
+      }
+      if (calls.isEmpty()) {
+         return null;
+      }
+      final Procedure first = calls.get(0).procedure();
+      if (!others.isEmpty()) {
+         return Script.malformed(first.signature() + ": ReplKit runs " + first.name() + " itself and cannot run it in one text with "
+                                 + String.join("; ", others) + "; send those separately", "0A000");
+      }
+      for (Script.Call c : calls) {
+         for (Script.Arg a : c.args()) {
+            if (a.value() instanceof Script.Marker) {
+               return Script.malformed(c.procedure().signature() + ": bind markers (?) are not accepted in a text of several go batches", "0A000");
+            }
+         }
+      }
+      return Script.of(calls, false);
+   }
+
    /** {@code {call p(..)}} and {@code {? = call f(..)}}: JSqlParser does not know the escape, so it is removed first. */
    private Script escape(String sql)
    {
@@ -157,13 +200,18 @@ public final class CallParser
    /** Parses CALL / EXEC / a block; null when it calls no registered procedure. */
    private Script statement(String text, boolean returnsValue)
    {
-      final Statements parsed;
+      Statements parsed;
       try {
-         parsed = CCJSqlParserUtil.newParser(text).withDialect(AbstractJSqlParser.Dialect.ORACLE).Statements();
+         parsed = parse(text, false);
       }
-      catch (Exception | Error e) { // JSqlParser's lexer throws Errors too
-         final Procedure p = mentioned(text);
-         return p == null ? null : Script.malformed(p.signature() + ": cannot parse '" + abbreviate(text) + "': " + firstLine(e.getMessage()), "42601");
+      catch (Exception | Error simple) { // JSqlParser's lexer throws Errors too
+         try {
+            parsed = parse(text, true);
+         }
+         catch (Exception | Error e) {
+            final Procedure p = mentioned(text);
+            return p == null ? null : Script.malformed(p.signature() + ": cannot parse '" + abbreviate(text) + "': " + firstLine(e.getMessage()), "42601");
+         }
       }
       final List<Statement> flat = new ArrayList<>();
       boolean sections = false;
@@ -209,6 +257,12 @@ public final class CallParser
                                  + "send a plain BEGIN ... END block", "0A000");
       }
       return Script.of(calls, returnsValue);
+   }
+
+   /** Simple mode first (a third of the time for calls); complex mode only for what it rejects. */
+   private static Statements parse(String text, boolean complex) throws Exception
+   {
+      return CCJSqlParserUtil.newParser(text).withDialect(AbstractJSqlParser.Dialect.ORACLE).withAllowComplexParsing(complex).Statements();
    }
 
    private static Script.Call call(Execute e, Procedure p, int[] markers) throws Malformed

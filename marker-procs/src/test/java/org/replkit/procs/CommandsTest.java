@@ -196,6 +196,28 @@ class CommandsTest
    }
 
    @Test
+   void isqlGoSeparatorsSplitATextIntoCommandsInOrder() throws Exception
+   {
+      // seed 000 step 7, as written there
+      final List<Invocation> calls = Commands.recognize("ra_init force\ngo\nresume resync\ngo\n").bind(Binds.NONE);
+      assertEquals(List.of("ra_init force", "resume resync"), calls.stream().map(Invocation::canonicalText).toList());
+      assertEquals("sp_start_rep_agent 'pdb', 'resync'", one("sp_start_rep_agent pdb, 'resync'\n  GO  \n").canonicalText());
+      assertNull(Commands.recognize("SELECT 1\ngo\nSELECT 2"));
+   }
+
+   @Test
+   void goBatchesMixingCommandsWithOtherSql()
+   {
+      fails("suspend\ngo\nDELETE FROM t\ngo", "0A000", "suspend ...: ReplKit runs suspend itself and cannot run it in one text with DELETE FROM t");
+   }
+
+   @Test
+   void goBatchesWithBindMarkers()
+   {
+      fails("suspend\ngo\nEXEC sp_start_rep_agent ?\ngo", binds("pdb"), "0A000", "bind markers (?) are not accepted in a text of several go batches");
+   }
+
+   @Test
    void ordinarySqlAndUnknownProceduresAreNotCommands()
    {
       for (String sql : List.of("SELECT 1", "INSERT INTO t VALUES (1)", "CALL my_proc(1)", "{call my_proc(?)}", "{? = call upper(?)}",
