@@ -351,6 +351,13 @@ class CommandsTest
             }
             expected.add("sp_start_rep_agent 'pdb', 'resync purge'");
 
+            try (PreparedStatement ps = c.prepareStatement("EXECUTE sp_start_rep_agent @mode = ?, @dbname = ?")) {
+               ps.setString(1, "resync init");
+               ps.setString(2, "pdb");
+               assertEquals(0, ps.executeLargeUpdate());
+            }
+            expected.add("sp_start_rep_agent 'pdb', 'resync init'");
+
             try (PreparedStatement ps = c.prepareStatement("{call DBMS_OFFLINE_OG.BEGIN_LOAD(?,?)}")) {
                ps.setString(1, "SPROCKET");
                ps.setString(2, "D7NY.BIGWHEEL.COM");
@@ -393,7 +400,7 @@ class CommandsTest
 
             assertEquals(expected, server.texts());
             assertEquals(Map.of("dbname", "pdb", "mode", "resync purge"), server.parsed.get(0).args(), "the server gets typed arguments");
-            assertEquals("O'Brien", server.parsed.get(3).string("gname"));
+            assertEquals("O'Brien", server.parsed.get(4).string("gname"));
             final String user = c.getMetaData().getUserName();
             for (ControlDb.Command cmd : server.seen) {
                assertEquals("paris", cmd.site(), cmd.text());

@@ -112,11 +112,6 @@ public final class CaptureSession
 
    // ---- statements ----
 
-   public <T> T execute(String sql, Work<T> work) throws SQLException
-   {
-      return execute(SqlClassifier.classify(sql), sql, work);
-   }
-
    /** The application changed (or may have changed) the current schema. */
    public void schemaChanged()
    {
