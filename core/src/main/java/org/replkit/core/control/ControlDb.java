@@ -38,7 +38,8 @@ public final class ControlDb implements AutoCloseable
    {
    }
 
-   public record Command(long id, String text, Instant issued, Instant done, String result)
+   /** A queued admin command; {@code site} and {@code user} say who sent it through the driver (null from the CLI). */
+   public record Command(long id, String text, Instant issued, Instant done, String result, String site, String user)
    {
    }
 
@@ -88,7 +89,25 @@ public final class ControlDb implements AutoCloseable
          st.execute("CREATE TABLE IF NOT EXISTS rs_exceptions (id " + id + " PRIMARY KEY, connection_name VARCHAR(256) NOT NULL,"
                     + " oqid VARCHAR(200) NOT NULL, committed_at " + ts + ", error VARCHAR(4000), tx_text " + text + ", logged_at " + ts + ")");
          st.execute("CREATE TABLE IF NOT EXISTS rs_commands (id " + id + " PRIMARY KEY, command VARCHAR(1000) NOT NULL, issued_at " + ts + ","
-                    + " done_at " + ts + ", result VARCHAR(4000))");
+                    + " done_at " + ts + ", result VARCHAR(4000), site VARCHAR(128), user_name VARCHAR(128), claimed_at " + ts + ")");
+      }
+      addCommandColumns(ts);
+   }
+
+   /** A control database created before commands carried their caller and claim gets those columns. */
+   private void addCommandColumns(String ts) throws SQLException
+   {
+      try (Statement st = c.createStatement()) {
+         st.executeQuery("SELECT site, user_name, claimed_at FROM rs_commands WHERE 1 = 0").close();
+         return;
+      }
+      catch (SQLException older) {
+         // the columns are missing: added below (asking first avoids ALTER TABLE's exclusive lock on every open)
+      }
+      try (Statement st = c.createStatement()) {
+         for (String col : List.of("site VARCHAR(128)", "user_name VARCHAR(128)", "claimed_at " + ts)) {
+            st.execute("ALTER TABLE rs_commands ADD COLUMN IF NOT EXISTS " + col);
+         }
       }
    }
 
@@ -338,11 +357,23 @@ public final class ControlDb implements AutoCloseable
    // ---- admin commands ----
 
    /** Queues a command for the running server; returns its id. */
-   public synchronized long submit(String command) throws SQLException
+   public long submit(String command) throws SQLException
    {
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO rs_commands (command, issued_at) VALUES (?, ?)", new String[] {"id"})) {
+      return submit(command, null, null);
+   }
+
+   /**
+    * Queues a command sent by {@code user} from site {@code site} (the driver fills both; the server's
+    * rules about where a command may be called from and by whom read them); returns its id.
+    */
+   public synchronized long submit(String command, String site, String user) throws SQLException
+   {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO rs_commands (command, issued_at, site, user_name) VALUES (?, ?, ?, ?)",
+                                                     new String[] {"id"})) {
          ps.setString(1, command);
          ps.setTimestamp(2, now());
+         ps.setString(3, site);
+         ps.setString(4, user);
          ps.executeUpdate();
          try (ResultSet rs = ps.getGeneratedKeys()) {
             rs.next();
@@ -351,16 +382,45 @@ public final class ControlDb implements AutoCloseable
       }
    }
 
+   /**
+    * The commands waiting for a server, oldest first, each claimed for the caller: a command is handed
+    * out once, and a claimed command can no longer be {@link #withdraw withdrawn}. So a client that gave
+    * up waiting and withdrew its command is never surprised by a late server running it. (A server that
+    * dies between claiming and {@link #commandDone} leaves the command claimed and not done.)
+    */
    public synchronized List<Command> pendingCommands() throws SQLException
    {
-      final List<Command> out = new ArrayList<>();
+      final List<Command> waiting = new ArrayList<>();
       try (Statement st = c.createStatement();
-           ResultSet rs = st.executeQuery("SELECT id, command, issued_at FROM rs_commands WHERE done_at IS NULL ORDER BY id")) {
+           ResultSet rs = st.executeQuery("SELECT id, command, issued_at, site, user_name FROM rs_commands WHERE done_at IS NULL AND claimed_at IS NULL"
+                                          + " ORDER BY id")) {
          while (rs.next()) {
-            out.add(new Command(rs.getLong(1), rs.getString(2), instant(rs.getTimestamp(3)), null, null));
+            waiting.add(new Command(rs.getLong(1), rs.getString(2), instant(rs.getTimestamp(3)), null, null, rs.getString(4), rs.getString(5)));
+         }
+      }
+      final List<Command> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("UPDATE rs_commands SET claimed_at = ? WHERE id = ? AND claimed_at IS NULL AND done_at IS NULL")) {
+         for (Command w : waiting) {
+            ps.setTimestamp(1, now());
+            ps.setLong(2, w.id());
+            if (ps.executeUpdate() == 1) { // 0: withdrawn, or claimed by another server, since the SELECT
+               out.add(w);
+            }
          }
       }
       return out;
+   }
+
+   /**
+    * Takes back a command no server has claimed yet; false when one has (it runs, or ran). One statement,
+    * so it cannot interleave with a claim.
+    */
+   public synchronized boolean withdraw(long id) throws SQLException
+   {
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM rs_commands WHERE id = ? AND claimed_at IS NULL AND done_at IS NULL")) {
+         ps.setLong(1, id);
+         return ps.executeUpdate() == 1;
+      }
    }
 
    public synchronized void commandDone(long id, String result) throws SQLException
@@ -375,10 +435,11 @@ public final class ControlDb implements AutoCloseable
 
    public synchronized Command command(long id) throws SQLException
    {
-      try (PreparedStatement ps = c.prepareStatement("SELECT id, command, issued_at, done_at, result FROM rs_commands WHERE id = ?")) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT id, command, issued_at, done_at, result, site, user_name FROM rs_commands WHERE id = ?")) {
          ps.setLong(1, id);
          try (ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? new Command(rs.getLong(1), rs.getString(2), instant(rs.getTimestamp(3)), instant(rs.getTimestamp(4)), rs.getString(5)) : null;
+            return rs.next() ? new Command(rs.getLong(1), rs.getString(2), instant(rs.getTimestamp(3)), instant(rs.getTimestamp(4)), rs.getString(5),
+                                           rs.getString(6), rs.getString(7)) : null;
          }
       }
    }
