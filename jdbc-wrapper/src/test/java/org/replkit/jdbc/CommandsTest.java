@@ -422,7 +422,7 @@ class CommandsTest
          final Statement st = c.createStatement();
          final SQLException ora = assertThrows(SQLException.class, () -> st.execute("BEGIN DBMS_OFFLINE_OG.BEGIN_LOAD('SPROCKET', 'D7NY'); END;"));
          assertEquals("ORA-23431: wrongstate: group SPROCKET is not in NORMAL state", ora.getMessage());
-         assertEquals(23431, ora.getErrorCode());
+         assertEquals(-23431, ora.getErrorCode());
          assertEquals("72000", ora.getSQLState());
          final SQLException numbered = assertThrows(SQLException.class, () -> st.execute("ra_init force"));
          assertEquals(15007, numbered.getErrorCode());

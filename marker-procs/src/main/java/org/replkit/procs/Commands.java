@@ -44,4 +44,14 @@ public final class Commands
       }
       return calls.get(0);
    }
+
+   /**
+    * Every call of a command text, in order (a {@code BEGIN ... END} block may hold several: seed 004's
+    * first three steps are one block); null when the text is not a command of the registry.
+    */
+   public static List<Invocation> parseAll(String text) throws SQLException
+   {
+      final Script s = PARSER.parse(text);
+      return s == null ? null : s.bind(Binds.NONE);
+   }
 }

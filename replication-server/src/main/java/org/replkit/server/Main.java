@@ -122,6 +122,9 @@ public final class Main implements Runnable
       @CommandLine.Mixin
       ControlOptions where = new ControlOptions();
 
+      @Option(names = "--site", description = "the site the command is called at (DBMS_REPCAT / DBMS_OFFLINE_OG: master definition site, new site)")
+      String site;
+
       @Option(names = "--wait", description = "seconds to wait for the server to run the command (default: ${DEFAULT-VALUE})", defaultValue = "10")
       int waitSeconds;
 
@@ -141,7 +144,7 @@ public final class Main implements Runnable
             if (!ReplicationServer.isCommand(command)) {
                throw new IllegalArgumentException("unknown command '" + command + "'; the commands are: " + ReplicationServer.COMMANDS);
             }
-            final long id = control.submit(command);
+            final long id = control.submit(command, site, null); // the operator of the control database is an administrator
             final long until = System.currentTimeMillis() + waitSeconds * 1000L;
             while (System.currentTimeMillis() < until) {
                final ControlDb.Command c = control.command(id);

@@ -9,6 +9,9 @@ import org.replkit.core.queue.H2StableQueue;
 import org.replkit.core.queue.Marker;
 import org.replkit.core.queue.StableQueue;
 import org.replkit.jdbc.ReplKitConfig;
+import org.replkit.procs.Commands;
+import org.replkit.procs.Invocation;
+import org.replkit.procs.Registry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -186,7 +189,7 @@ public final class ReplicationServer implements AutoCloseable
             for (ControlDb.Command c : control.pendingCommands()) {
                String result;
                try {
-                  result = admin(c.text());
+                  result = admin(c.text(), new Groups.Caller(c.site(), c.user()));
                }
                catch (RuntimeException e) {
                   result = "error: " + e.getMessage(); // an unknown command or a wrong state: answered, never retried
@@ -210,11 +213,80 @@ public final class ReplicationServer implements AutoCloseable
       }
    }
 
-   /**
-    * Runs an admin command; returns its answer. Unknown commands or names throw IllegalArgumentException; a
-    * command given in a state where it makes no sense throws IllegalStateException naming the state.
-    */
+   /** An admin command from the operator (the CLI, tests): see {@link #admin(String, Groups.Caller)}. */
    public String admin(String command)
+   {
+      return admin(command, Groups.Caller.OPERATOR);
+   }
+
+   /**
+    * Runs an admin command or procedure call (any form marker-procs recognizes) for a caller; returns its
+    * answer. Unknown commands or names throw IllegalArgumentException; a command given in a state where it
+    * makes no sense throws IllegalStateException naming the state (RepException for DBMS_* procedures).
+    */
+   public String admin(String command, Groups.Caller caller)
+   {
+      final List<Invocation> calls;
+      try {
+         calls = Commands.parseAll(command);
+      }
+      catch (SQLException e) {
+         throw new IllegalArgumentException(e.getMessage(), e);
+      }
+      if (calls == null) {
+         return text(command);
+      }
+      final StringBuilder answers = new StringBuilder();
+      for (Invocation inv : calls) { // a BEGIN ... END block runs its calls in order and stops at the first error
+         answers.append(answers.length() > 0 ? "\n" : "").append(invoke(inv, caller));
+      }
+      return answers.toString();
+   }
+
+   private String invoke(Invocation inv, Groups.Caller caller)
+   {
+      final String name = inv.procedure().name();
+      try {
+         if (Groups.handles(name.toUpperCase(Locale.ROOT))) {
+            return groups.call(name.toUpperCase(Locale.ROOT), inv.args(), caller);
+         }
+         if (inv.is(Registry.ADMIN_COMMAND)) {
+            return admin(inv.string(Registry.COMMAND), caller);
+         }
+         if (inv.is("sp_start_rep_agent")) {
+            final LogReader r = reader(inv.string("dbname"), inv.canonicalText());
+            final String mode = inv.string("mode");
+            return mode == null ? r.resume() : r.resumeResync(switch (mode) {
+               case "resync" -> Marker.Mode.NONE;
+               case "resync purge" -> Marker.Mode.PURGE;
+               default -> Marker.Mode.INIT;
+            });
+         }
+         if (inv.is("lr_dump_marker")) {
+            final LogReader r = reader(inv.string("site") != null ? inv.string("site") : caller.site(), inv.canonicalText());
+            return dumpMarker(r, inv.bigint("position"));
+         }
+         if (inv.args().containsKey(Registry.COMMAND)) {
+            return text(inv.string(Registry.COMMAND));
+         }
+         throw new IllegalArgumentException(inv.procedure().signature() + ": this procedure runs at the database, not in the replication server");
+      }
+      catch (SQLException e) {
+         throw new IllegalStateException(e.getMessage(), e);
+      }
+   }
+
+   private String dumpMarker(LogReader r, Long position) throws SQLException
+   {
+      try (Connection c = connect(r.site.db(), "primary " + r.site.name())) {
+         final ChangeLogSchema log = new ChangeLogSchema(r.dialect, ChangeLogSchema.defaultSchema(r.dialect, c));
+         final long p = DumpMarker.request(c, log, position);
+         return "Dump marker requested at sequence " + p + " of " + r.site.name() + ": the log reader sends it after that transaction.";
+      }
+   }
+
+   /** The replication server's own command texts. */
+   private String text(String command)
    {
       Matcher m;
       try {
@@ -258,12 +330,7 @@ public final class ReplicationServer implements AutoCloseable
             };
          }
          if ((m = DUMP_MARKER.matcher(command)).matches()) {
-            final LogReader r = reader(m.group(2), command);
-            try (Connection c = connect(r.site.db(), "primary " + r.site.name())) {
-               final ChangeLogSchema log = new ChangeLogSchema(r.dialect, ChangeLogSchema.defaultSchema(r.dialect, c));
-               final long p = DumpMarker.request(c, log, m.group(1) == null ? null : Long.valueOf(m.group(1)));
-               return "Dump marker requested at sequence " + p + " of " + r.site.name() + ": the log reader sends it after that transaction.";
-            }
+            return dumpMarker(reader(m.group(2), command), m.group(1) == null ? null : Long.valueOf(m.group(1)));
          }
       }
       catch (SQLException e) {
@@ -295,6 +362,14 @@ public final class ReplicationServer implements AutoCloseable
    /** True when the text is a command this server knows (checked before queueing it for the server). */
    public static boolean isCommand(String command)
    {
+      try {
+         if (Commands.parseAll(command) != null) {
+            return true;
+         }
+      }
+      catch (SQLException e) {
+         throw new IllegalArgumentException(e.getMessage(), e); // a call with wrong arguments: say so before queueing it
+      }
       for (Pattern p : List.of(SUSPEND_CONN, RESUME_CONN, LOG_TRANSFER, RA_SUSPEND, RA_RESUME, RA_INIT, START_REP_AGENT, DUMP_MARKER, EXCEPTIONS, WHO)) {
          if (p.matcher(command).matches()) {
             return true;

@@ -29,7 +29,8 @@ class GroupsTest
    {
       try (TestDb ca = TestDatabases.create(Kind.H2, "g_ca"); TestDb ny = TestDatabases.create(Kind.H2, "g_ny")) {
          parts(ca, "D7CA");
-         try (ReplicationServer server = new ReplicationServer(config(dir, ca, ny, Set.of("repadmin")))) {
+         // "" is H2's default user, the one the driver-path calls below run as
+         try (ReplicationServer server = new ReplicationServer(config(dir, ca, ny, Set.of("repadmin", "")))) {
             server.start();
             final String ny2ca = "h2." + ca.name;
             assertEquals(Dsi.State.HELD_FOR_INSTANTIATION, server.dsi(ny2ca).state(), "not a master of any group yet");
@@ -78,6 +79,22 @@ class GroupsTest
             assertEquals(Dsi.State.HELD_FOR_INSTANTIATION, server.dsi("h2." + ny.name).state(), "changes for the new site are queued");
             final IllegalStateException held = assertThrows(IllegalStateException.class, () -> server.admin("resume connection to h2." + ny.name));
             assertTrue(held.getMessage().contains("HELD_FOR_INSTANTIATION"), held.getMessage());
+
+            // the same exceptions through the driver: an SQLException whose vendor code is the seed's number
+            final java.util.Properties p = new java.util.Properties();
+            p.setProperty("replkit.site", "D7CA");
+            p.setProperty("replkit.control", "jdbc:h2:file:" + dir.resolve("control") + ";DB_CLOSE_ON_EXIT=FALSE");
+            try (Connection c = DriverManager.getConnection(ca.replkitUrl(), p); Statement st = c.createStatement()) {
+               final SQLException wrongsite = assertThrows(SQLException.class,
+                                                           () -> st.execute("BEGIN DBMS_OFFLINE_OG.END_LOAD(gname => 'SPROCKET', new_site => 'D7NY'); END;"));
+               assertEquals(-23433, wrongsite.getErrorCode(), wrongsite.getMessage());
+               assertTrue(wrongsite.getMessage().contains("wrongsite"), wrongsite.getMessage());
+               try (var cs = c.prepareCall("{call DBMS_OFFLINE_OG.END_INSTANTIATION(?, ?)}")) {
+                  cs.setString(1, "SPROCKET");
+                  cs.setString(2, "D7NY");
+                  assertEquals(-23431, assertThrows(SQLException.class, cs::execute).getErrorCode());
+               }
+            }
          }
       }
    }

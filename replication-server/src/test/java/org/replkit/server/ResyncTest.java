@@ -60,9 +60,9 @@ class ResyncTest
    }
 
    @Test
-   void h2VolumeSnapshotResyncPurge(@TempDir Path dir) throws Exception
+   void h2VolumeSnapshotResyncPurgeCalledAsSqlThroughTheDriver(@TempDir Path dir) throws Exception
    {
-      h2Snapshot(dir, "sp_start_rep_agent S1, 'resync purge'");
+      h2Snapshot(dir, "sql:{call sp_start_rep_agent(?, ?)}");
    }
 
    @Test
@@ -78,9 +78,9 @@ class ResyncTest
    }
 
    @Test
-   void postgresPgDumpResyncPurge(@TempDir Path dir) throws Exception
+   void postgresPgDumpResyncPurgeCalledAsSqlThroughTheDriver(@TempDir Path dir) throws Exception
    {
-      postgres(dir, "EXEC sp_start_rep_agent 'S1', 'resync purge'");
+      postgres(dir, "sql:EXEC sp_start_rep_agent 'S1', 'resync purge'");
    }
 
    @Test
@@ -190,7 +190,8 @@ class ResyncTest
             assertWrongState(server, "sp_start_rep_agent S1, 'resync init'", "dump marker is pending at sequence 1", "expects none");
             assertWrongState(server, "resume resync", "dump marker at sequence 1 is before sequence", "lr_dump_marker");
             final IllegalArgumentException mode = assertThrows(IllegalArgumentException.class, () -> server.admin("sp_start_rep_agent S1, 'resync now'"));
-            assertTrue(mode.getMessage().contains("'resync', 'resync purge' and 'resync init'"), mode.getMessage());
+            assertTrue(mode.getMessage().contains("sp_start_rep_agent(dbname VARCHAR, mode VARCHAR = NULL): mode 'resync now' is not one of 'resync',"
+                                                  + " 'resync purge', 'resync init'"), mode.getMessage());
             final IllegalArgumentException site = assertThrows(IllegalArgumentException.class, () -> server.admin("ra_init force NOSUCH"));
             assertTrue(site.getMessage().contains("unknown site 'NOSUCH'"), site.getMessage());
 
@@ -342,11 +343,40 @@ class ResyncTest
          final long point = dump.take();
          writer.awaitCommits(20);
          // 6. the dump marker request at the primary
-         final String answer = server.admin("lr_dump_marker " + point);
-         assertTrue(answer.startsWith("Dump marker requested at sequence "), answer);
+         final boolean sql = resyncCommands[0].startsWith("sql:");
+         if (sql) {
+            // as the seed does it: at the primary, through the driver; the request is in the primary's log
+            try (Connection c = DriverManager.getConnection(primary.replkitUrl("replkit.site=S1"));
+                 PreparedStatement ps = c.prepareStatement("CALL lr_dump_marker(?)")) {
+               ps.setLong(1, point);
+               try (var rs = ps.executeQuery()) {
+                  assertTrue(rs.next());
+                  assertEquals(point, rs.getLong(1));
+               }
+            }
+         }
+         else {
+            final String answer = server.admin("lr_dump_marker " + point);
+            assertTrue(answer.startsWith("Dump marker requested at sequence "), answer);
+         }
          // 7. resync mode: the resync marker first
          for (String command : resyncCommands) {
-            server.admin(command);
+            if (command.startsWith("sql:")) {
+               final java.util.Properties p = new java.util.Properties();
+               p.setProperty("replkit.site", "S1");
+               p.setProperty("replkit.control", "jdbc:h2:file:" + dir.resolve("control") + ";DB_CLOSE_ON_EXIT=FALSE");
+               try (Connection c = DriverManager.getConnection(primary.replkitUrl(), p);
+                    PreparedStatement ps = c.prepareStatement(command.substring(4))) {
+                  if (command.contains("?")) {
+                     ps.setString(1, "S1");
+                     ps.setString(2, "resync purge");
+                  }
+                  ps.execute();
+               }
+            }
+            else {
+               server.admin(command);
+            }
          }
          // 8. the connection received the resync marker and rejects committed transactions (the dump marker may follow at once)
          awaitLogged(log, String.format(RESYNC_LINE, name));

@@ -159,7 +159,7 @@ final class CommandRunner
          final String message = result.substring("error:".length()).strip();
          Matcher m = ORA.matcher(message);
          if (m.matches()) {
-            throw new SQLException(message, "72000", Integer.parseInt(m.group(1)));
+            throw new SQLException(message, "72000", -Integer.parseInt(m.group(1))); // the exception number as the seeds and PL/SQL give it: -23431
          }
          m = LEADING_NUMBER.matcher(message);
          if (m.matches()) {
