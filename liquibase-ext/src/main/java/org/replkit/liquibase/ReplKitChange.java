@@ -161,8 +161,12 @@ public abstract class ReplKitChange extends AbstractChange
       }
       try {
          final long n = Long.parseLong(value);
-         if (n < min || n > max) {
-            problems.add(attribute + " " + n + " is out of range: " + min + " to " + max);
+         if (n < min) {
+            problems.add(attribute + " " + n + " is below " + min);
+            return null;
+         }
+         if (n > max) {
+            problems.add(attribute + " " + n + " is above " + max);
             return null;
          }
          return n;

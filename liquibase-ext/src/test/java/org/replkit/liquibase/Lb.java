@@ -14,12 +14,14 @@ import liquibase.Scope;
 import liquibase.changelog.ChangeLogParameters;
 import liquibase.changelog.ChangeSet;
 import liquibase.changelog.DatabaseChangeLog;
+import liquibase.changelog.FastCheckService;
 import liquibase.command.CommandScope;
 import liquibase.parser.ChangeLogParserFactory;
 import liquibase.resource.ClassLoaderResourceAccessor;
 import liquibase.resource.CompositeResourceAccessor;
 import liquibase.resource.DirectoryResourceAccessor;
 import liquibase.resource.ResourceAccessor;
+import liquibase.ui.LoggerUIService;
 
 /**
  * Runs the real Liquibase commands (CommandScope, by their public names) and parser on changelogs written to a
@@ -35,6 +37,13 @@ final class Lb
              xsi:schemaLocation="http://www.liquibase.org/xml/ns/dbchangelog http://www.liquibase.org/xml/ns/dbchangelog/dbchangelog-4.20.xsd
                  http://replkit.org/xml/ns/liquibase http://replkit.org/xml/ns/liquibase/replkit-liquibase-1.0.xsd">
          """;
+
+   /** Liquibase logs through java.util.logging; keep its INFO chatter and logged stack traces out of the build output. */
+   private static final java.util.logging.Logger LIQUIBASE_LOG = java.util.logging.Logger.getLogger("liquibase");
+
+   static {
+      LIQUIBASE_LOG.setLevel(java.util.logging.Level.SEVERE);
+   }
 
    private final Path dir;
 
@@ -75,7 +84,11 @@ final class Lb
          args.put((String) moreArgs[i], moreArgs[i + 1]);
       }
       final ByteArrayOutputStream out = new ByteArrayOutputStream();
-      Scope.child(Scope.Attr.resourceAccessor.name(), accessor(), () -> {
+      // each command stands for a fresh CLI run: Liquibase otherwise remembers within the JVM that a database was up to
+      // date with a changelog, and skips the changesets a test has since added to the same file
+      Scope.getCurrentScope().getSingleton(FastCheckService.class).clearCache();
+      // the UI (progress lines, Liquibase's error banner) goes to the log, not the test output
+      Scope.child(Map.of(Scope.Attr.resourceAccessor.name(), accessor(), Scope.Attr.ui.name(), new LoggerUIService()), () -> {
          final CommandScope cs = new CommandScope(name);
          args.forEach(cs::addArgumentValue);
          cs.setOutput(out);
