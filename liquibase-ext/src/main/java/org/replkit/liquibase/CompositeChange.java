@@ -76,6 +76,13 @@ public abstract class CompositeChange extends ReplKitChange
       Scope.getCurrentScope().getUI().sendMessage(line);
    }
 
+   /** A report line that may name keys (verify): shown to the person running Liquibase, logged only at DEBUG. */
+   static void show(String line)
+   {
+      LOG.debug(line);
+      Scope.getCurrentScope().getUI().sendMessage(line);
+   }
+
    // ---------------------------------------------------------------- step actions
 
    /** Sends one procedure call or command over a connection of its own to {@code url} (a jdbc:replkit: URL). */

@@ -149,7 +149,7 @@ public final class HotstandbySyncChange extends CompositeChange
       p.step("verify", both, "-- verify " + (list.isEmpty() ? "every table" : "tables " + String.join(", ", list)) + " of the secondary against the primary (in-process)", x -> {
          try (Connection s = Jdbc.open(Jdbc.real(primaryUrl), primary); Connection t = Jdbc.open(Jdbc.real(secondaryUrl), "the secondary")) {
             final Verify.Result r = new Verify(s, t, VerifyReplicasChange.CHUNK).run(list);
-            r.report().forEach(out);
+            r.report().forEach(CompositeChange::show);
             if (!r.identical()) {
                throw new IllegalStateException("the secondary differs from the primary after " + mode().name().toLowerCase(Locale.ROOT)
                                                + (mode() == Mode.CATCHUP ? " (run a full copy: mode=\"copy\")" : "") + ": " + String.join("; ", r.differingKeys()));

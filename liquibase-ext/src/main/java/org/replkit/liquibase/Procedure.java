@@ -173,7 +173,8 @@ final class Procedure
             final String cause = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
             s.to(State.FAILED, cause);
             save(progress, i, s, cause);
-            LOG.warn("{} failed: {}", name, cause);
+            LOG.warn("{} failed", name); // the cause goes to Liquibase's error, not the log: it may name rows (verify)
+            LOG.debug("{} failed: {}", name, cause);
             throw new SQLException(name + " failed: " + cause + ". Steps before it are done and recorded in " + TABLE
                                    + "; fix the cause and run update again to continue at step " + (i + 1) + ".", "RK001", e);
          }

@@ -102,7 +102,7 @@ public final class VerifyReplicasChange extends ReplKitChange
       final int chunk = chunkSize == null ? CHUNK : Integer.parseInt(chunkSize);
       try (Connection s = Jdbc.open(Jdbc.real(sourceUrl), "the source"); Connection t = Jdbc.open(Jdbc.real(targetUrl), "the target")) {
          final Verify.Result r = new Verify(s, t, chunk).run(Jdbc.tables(tables));
-         r.report().forEach(CompositeChange::say);
+         r.report().forEach(CompositeChange::show);
          if (!r.identical()) {
             throw new IllegalStateException("verifyReplicas: " + Jdbc.redact(targetUrl) + " differs from " + Jdbc.redact(sourceUrl) + ": "
                                             + String.join("; ", r.differingKeys()));
