@@ -7,6 +7,7 @@ import org.replkit.core.control.ControlDb;
 import org.replkit.core.queue.H2StableQueue;
 import org.replkit.core.queue.StableQueue;
 import org.replkit.jdbc.ReplKitConfig;
+import org.replkit.server.standby.Standby;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,13 +39,14 @@ public final class ReplicationServer implements AutoCloseable
    private static final Pattern EXCEPTIONS = Pattern.compile("(?i)^\\s*(?:list\\s+exceptions|rs_helpexception)(?:\\s+(?:for\\s+)?(\\S+))?\\s*$");
    private static final Pattern WHO = Pattern.compile("(?i)^\\s*admin\\s+who\\s*$");
    static final String COMMANDS = "suspend connection to ds.db | resume connection to ds.db [skip transaction] | suspend log transfer from SITE"
-                                  + " | resume log transfer from SITE | list exceptions [ds.db] | admin who";
+                                  + " | resume log transfer from SITE | list exceptions [ds.db] | admin who | " + Standby.COMMANDS;
 
    private final ServerConfig config;
    private final ControlDb control;
    private final StableQueue queue;
    private final Map<String, LogReader> readers = new LinkedHashMap<>();
    private final Map<String, Dsi> dsis = new LinkedHashMap<>();
+   private final Standby standby;
    private volatile boolean running;
    private Thread housekeeper;
 
@@ -71,6 +73,7 @@ public final class ReplicationServer implements AutoCloseable
          dsis.put(c.name(), new Dsi(c, queue, control, dialects));
          control.registerConnection(c.name(), realUrl(c.db().url()), String.join(",", c.from()));
       }
+      this.standby = config.standby() == null ? null : new Standby(config.standby());
    }
 
    public static ControlDb openControl(ServerConfig.Db db) throws SQLException
@@ -155,6 +158,9 @@ public final class ReplicationServer implements AutoCloseable
       running = true;
       readers.values().forEach(LogReader::start);
       dsis.values().forEach(Dsi::start);
+      if (standby != null) {
+         standby.start();
+      }
       housekeeper = new Thread(this::housekeeping, "replkit-housekeeper");
       housekeeper.setDaemon(true);
       housekeeper.start();
@@ -197,6 +203,13 @@ public final class ReplicationServer implements AutoCloseable
    /** Runs an admin command; returns its answer. Unknown commands or names throw IllegalArgumentException. */
    public String admin(String command)
    {
+      if (Standby.isStandbyCommand(command)) {
+         if (standby == null) {
+            throw new IllegalArgumentException("'" + Standby.unwrap(command).strip() + "': no standby pair is configured (see the standby: section of replkit.yaml)");
+         }
+         return standby.command(command);
+      }
+      command = Standby.unwrap(command); // ADMIN COMMAND '<text>' runs <text>
       Matcher m;
       if ((m = SUSPEND_CONN.matcher(command)).matches()) {
          return dsi(m.group(1)).suspend();
@@ -221,13 +234,15 @@ public final class ReplicationServer implements AutoCloseable
    /** True when the text is a command this server knows (checked before queueing it for the server). */
    public static boolean isCommand(String command)
    {
-      return SUSPEND_CONN.matcher(command).matches() || RESUME_CONN.matcher(command).matches() || LOG_TRANSFER.matcher(command).matches()
+      command = Standby.unwrap(command);
+      return Standby.isStandbyCommand(command) || SUSPEND_CONN.matcher(command).matches() || RESUME_CONN.matcher(command).matches() || LOG_TRANSFER.matcher(command).matches()
              || EXCEPTIONS.matcher(command).matches() || WHO.matcher(command).matches();
    }
 
    /** Commands answered from the control database alone (the CLI runs them without a server); null for others. */
    public static String readOnly(ControlDb control, String command)
    {
+      command = Standby.unwrap(command);
       try {
          Matcher m;
          if ((m = EXCEPTIONS.matcher(command)).matches()) {
@@ -265,6 +280,12 @@ public final class ReplicationServer implements AutoCloseable
       return d;
    }
 
+   /** The hot-standby pair's command handler, or null when none is configured. */
+   public Standby standby()
+   {
+      return standby;
+   }
+
    LogReader reader(String site)
    {
       return readers.get(site);
@@ -286,6 +307,9 @@ public final class ReplicationServer implements AutoCloseable
          for (Dsi d : dsis.values()) {
             d.stop();
          }
+         if (standby != null) {
+            standby.close();
+         }
          if (housekeeper != null) {
             housekeeper.interrupt();
             housekeeper.join(5000);
@@ -304,7 +328,7 @@ public final class ReplicationServer implements AutoCloseable
    // ---- JDBC helpers shared by the readers and connections ----
 
    /** The real driver's URL of a possibly {@code jdbc:replkit:} URL (the server reads and applies without capture). */
-   static String realUrl(String url)
+   public static String realUrl(String url)
    {
       if (url.startsWith("jdbc:replkit:")) {
          try {
@@ -324,7 +348,7 @@ public final class ReplicationServer implements AutoCloseable
    }
 
    /** {@code applying}: a replicate connection, which gets the driver's multi-row rewrite of batched inserts. */
-   static Connection connect(ServerConfig.Db db, String what, boolean applying) throws SQLException
+   public static Connection connect(ServerConfig.Db db, String what, boolean applying) throws SQLException
    {
       final String url = realUrl(db.url());
       final Properties p = new Properties();
@@ -353,7 +377,7 @@ public final class ReplicationServer implements AutoCloseable
    }
 
    /** A one-line explanation of a failure, for logs and the control database. */
-   static String describe(Throwable e, String what)
+   public static String describe(Throwable e, String what)
    {
       final String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
       if (e instanceof SQLException s) {

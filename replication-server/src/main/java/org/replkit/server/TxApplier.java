@@ -49,7 +49,7 @@ import java.util.UUID;
  * Names: an identifier in the primary's unquoted case (H2 upper, PostgreSQL lower) is written in the
  * replicate's unquoted case, so {@code ACCT} from H2 is {@code acct} on PostgreSQL and MariaDB.
  */
-final class TxApplier
+public final class TxApplier
 {
    private static final int MAX_BATCH = 1000;
 
@@ -68,7 +68,7 @@ final class TxApplier
    private Dialect pendingFrom;
    private final List<String> pendingColumns = new ArrayList<>();
 
-   TxApplier(Connection target, Dialect to, String schema)
+   public TxApplier(Connection target, Dialect to, String schema)
    {
       this.target = target;
       this.to = to;
@@ -76,7 +76,7 @@ final class TxApplier
    }
 
    /** Applies one transaction's records (the caller commits). {@code from}: the primary's dialect. */
-   void apply(QueuedTransaction q, Dialect from) throws SQLException
+   public void apply(QueuedTransaction q, Dialect from) throws SQLException
    {
       for (Change ch : q.tx().changes()) {
          switch (ch.op()) {
@@ -99,7 +99,7 @@ final class TxApplier
    }
 
    /** Sends what is batched; call before commit. */
-   void flush() throws SQLException
+   public void flush() throws SQLException
    {
       if (pending == null) {
          return;
@@ -339,7 +339,7 @@ final class TxApplier
    }
 
    /** Drops what is batched (after a rollback) and keeps the prepared statements. */
-   void discard()
+   public void discard()
    {
       if (pending != null) {
          try {
@@ -354,7 +354,7 @@ final class TxApplier
       pendingTables.clear();
    }
 
-   void close()
+   public void close()
    {
       discard();
       for (PreparedStatement ps : statements.values()) {
