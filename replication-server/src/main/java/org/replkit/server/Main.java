@@ -19,7 +19,8 @@ import java.util.concurrent.CountDownLatch;
 /** The {@code replkit} command line. Exit codes: 0 ok (verify: identical), 1 verify found differences, 2 error. */
 @Command(name = "replkit", mixinStandardHelpOptions = true, version = "replkit 0.1.0",
          description = "ReplKit: transactional replication through one JDBC URL.",
-         subcommands = {Demo.class, Main.ServerCmd.class, Main.AdminCmd.class, Main.StatusCmd.class, Main.VerifyCmd.class, Main.DumpPointCmd.class})
+         subcommands = {Demo.class, Main.ServerCmd.class, Main.AdminCmd.class, Main.StatusCmd.class, Main.VerifyCmd.class, Main.DumpPointCmd.class,
+                        org.replkit.server.standby.WatchdogCommand.class})
 public final class Main implements Runnable
 {
    @CommandLine.Spec
@@ -36,7 +37,7 @@ public final class Main implements Runnable
       // H2's AUTO_SERVER (the default control database, shared by the server and the CLI) listens on loopback only
       System.setProperty("h2.bindAddress", "127.0.0.1");
       if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", args.length > 0 && args[0].equals("server") ? "info" : "warn");
+         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", args.length > 0 && (args[0].equals("server") || args[0].equals("watchdog")) ? "info" : "warn");
       }
       System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
       System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");

@@ -12,6 +12,7 @@ import org.replkit.jdbc.ReplKitConfig;
 import org.replkit.procs.Commands;
 import org.replkit.procs.Invocation;
 import org.replkit.procs.Registry;
+import org.replkit.server.standby.Standby;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +52,7 @@ public final class ReplicationServer implements AutoCloseable
    static final String COMMANDS = "suspend connection to ds.db | resume connection to ds.db [skip transaction | skip to resync marker]"
                                   + " | suspend log transfer from SITE | resume log transfer from SITE | suspend [SITE] | resume [resync [purge|init]] [SITE]"
                                   + " | ra_init force [SITE] | sp_start_rep_agent SITE, 'resync[ purge| init]' | lr_dump_marker [POSITION] [SITE]"
-                                  + " | list exceptions [ds.db] | admin who";
+                                  + " | list exceptions [ds.db] | admin who | " + Standby.COMMANDS;
 
    private final ServerConfig config;
    private final ControlDb control;
@@ -59,6 +60,7 @@ public final class ReplicationServer implements AutoCloseable
    private final Map<String, LogReader> readers = new LinkedHashMap<>();
    private final Map<String, Dsi> dsis = new LinkedHashMap<>();
    private final Groups groups;
+   private final Standby standby;
    private volatile boolean running;
    private Thread housekeeper;
 
@@ -86,6 +88,7 @@ public final class ReplicationServer implements AutoCloseable
          control.registerConnection(c.name(), realUrl(c.db().url()), String.join(",", c.from()));
       }
       groups = new Groups(config, control, queue, dsis);
+      this.standby = config.standby() == null ? null : new Standby(config.standby());
    }
 
    public static ControlDb openControl(ServerConfig.Db db) throws SQLException
@@ -173,6 +176,9 @@ public final class ReplicationServer implements AutoCloseable
          // a master receives only once instantiated: until then its changes queue (seed 004)
          final String site = d.cfg.site();
          d.start(site == null || groups.isActiveMaster(site) ? null : "site " + site + " is not an instantiated master of any replication group yet");
+      }
+      if (standby != null) {
+         standby.start();
       }
       housekeeper = new Thread(this::housekeeping, "replkit-housekeeper");
       housekeeper.setDaemon(true);
@@ -288,6 +294,13 @@ public final class ReplicationServer implements AutoCloseable
    /** The replication server's own command texts. */
    private String text(String command)
    {
+      if (Standby.isStandbyCommand(command)) {
+         if (standby == null) {
+            throw new IllegalArgumentException("'" + Standby.unwrap(command).strip() + "': no standby pair is configured (see the standby: section of replkit.yaml)");
+         }
+         return standby.command(command);
+      }
+      command = Standby.unwrap(command); // ADMIN COMMAND '<text>' runs <text>
       Matcher m;
       try {
          if ((m = SUSPEND_CONN.matcher(command)).matches()) {
@@ -362,6 +375,9 @@ public final class ReplicationServer implements AutoCloseable
    /** True when the text is a command this server knows (checked before queueing it for the server). */
    public static boolean isCommand(String command)
    {
+      if (Standby.isStandbyCommand(Standby.unwrap(command))) {
+         return true;
+      }
       try {
          if (Commands.parseAll(command) != null) {
             return true;
@@ -381,6 +397,7 @@ public final class ReplicationServer implements AutoCloseable
    /** Commands answered from the control database alone (the CLI runs them without a server); null for others. */
    public static String readOnly(ControlDb control, String command)
    {
+      command = Standby.unwrap(command);
       try {
          Matcher m;
          if ((m = EXCEPTIONS.matcher(command)).matches()) {
@@ -429,6 +446,12 @@ public final class ReplicationServer implements AutoCloseable
       }
    }
 
+   /** The hot-standby pair's command handler, or null when none is configured. */
+   public Standby standby()
+   {
+      return standby;
+   }
+
    LogReader reader(String site)
    {
       return readers.get(site);
@@ -450,6 +473,9 @@ public final class ReplicationServer implements AutoCloseable
          for (Dsi d : dsis.values()) {
             d.stop();
          }
+         if (standby != null) {
+            standby.close();
+         }
          if (housekeeper != null) {
             housekeeper.interrupt();
             housekeeper.join(5000);
@@ -468,7 +494,7 @@ public final class ReplicationServer implements AutoCloseable
    // ---- JDBC helpers shared by the readers and connections ----
 
    /** The real driver's URL of a possibly {@code jdbc:replkit:} URL (the server reads and applies without capture). */
-   static String realUrl(String url)
+   public static String realUrl(String url)
    {
       if (url.startsWith("jdbc:replkit:")) {
          try {
@@ -488,7 +514,7 @@ public final class ReplicationServer implements AutoCloseable
    }
 
    /** {@code applying}: a replicate connection, which gets the driver's multi-row rewrite of batched inserts. */
-   static Connection connect(ServerConfig.Db db, String what, boolean applying) throws SQLException
+   public static Connection connect(ServerConfig.Db db, String what, boolean applying) throws SQLException
    {
       final String url = realUrl(db.url());
       final Properties p = new Properties();
@@ -517,7 +543,7 @@ public final class ReplicationServer implements AutoCloseable
    }
 
    /** A one-line explanation of a failure, for logs and the control database. */
-   static String describe(Throwable e, String what)
+   public static String describe(Throwable e, String what)
    {
       final String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
       if (e instanceof SQLException s) {

@@ -25,11 +25,24 @@ import java.util.regex.Pattern;
  * Every problem is reported as a {@link ConfigException} naming the key and what is wrong; {@code ${VAR}}
  * in any value is replaced by that environment variable (credentials never need to be in the file).
  */
-public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> connections, Set<String> administrators)
+public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> connections, Set<String> administrators, Standby standby)
 {
+   /** A configuration without a standby pair or administrators. */
    public ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> connections)
    {
-      this(queue, control, sites, connections, Set.of());
+      this(queue, control, sites, connections, Set.of(), null);
+   }
+
+   /** Replication groups: {@code administrators} may run DBMS_REPCAT and DBMS_OFFLINE_OG through the driver. */
+   public ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> connections, Set<String> administrators)
+   {
+      this(queue, control, sites, connections, administrators, null);
+   }
+
+   /** With a standby pair. */
+   public ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> connections, Standby standby)
+   {
+      this(queue, control, sites, connections, Set.of(), standby);
    }
 
    /** A database reached by JDBC. The URL may be a {@code jdbc:replkit:} URL; the server uses the real one. */
@@ -67,6 +80,16 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
    public Conn connectionTo(String site)
    {
       return connections.stream().filter(c -> site.equals(c.site())).findFirst().orElse(null);
+   }
+
+   /**
+    * The hot-standby pair ({@code standby:}; see org.replkit.server.standby.StandbyPair): the primary (a
+    * configured site, whose log reader then truncates the log, or a database of its own, whose log the
+    * pair truncates), the secondary, and how much change log PRIMARY ALONE may keep for catchup.
+    */
+   public record Standby(String name, String site, Db primary, Db secondary, long maxLogTransactions, long maxLogBytes, Path copyDirectory,
+                         long pollMillis, long commandWaitSeconds, long watchdogMillis)
+   {
    }
 
    public static final class ConfigException extends RuntimeException
@@ -114,7 +137,7 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
 
    static ServerConfig parse(Map<?, ?> m, Path base, UnaryOperator<String> env)
    {
-      known(m, "", "queue", "control", "sites", "connections", "administrators");
+      known(m, "", "queue", "control", "sites", "connections", "administrators", "standby");
       final Path queue = base.resolve(str(m, "queue", "", env, "replkit-data/queue"));
       final Db control = m.get("control") == null
                          ? new Db("jdbc:h2:file:" + base.resolve("replkit-data/control").toAbsolutePath() + ";AUTO_SERVER=TRUE", null, null)
@@ -174,8 +197,9 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
                             (int) num(c, "groupTransactions", where, env, 50), (int) num(c, "groupRows", where, env, 5000), target,
                             conflicts(c, where, target)));
       }
-      if (sites.isEmpty() && conns.isEmpty()) {
-         throw new ConfigException("the configuration has no sites and no connections: nothing to replicate");
+      final Standby standby = m.get("standby") == null ? null : standby(map(m.get("standby"), "standby"), sites, base, env);
+      if (sites.isEmpty() && conns.isEmpty() && standby == null) {
+         throw new ConfigException("the configuration has no sites, no connections and no standby: nothing to replicate");
       }
       final Set<String> admins = new LinkedHashSet<>();
       if (m.get("administrators") != null) {
@@ -183,7 +207,66 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
             admins.add(String.valueOf(a));
          }
       }
-      return new ServerConfig(queue, control, List.copyOf(sites), List.copyOf(conns), Set.copyOf(admins));
+      return new ServerConfig(queue, control, List.copyOf(sites), List.copyOf(conns), Set.copyOf(admins), standby);
+   }
+
+   private static Standby standby(Map<?, ?> m, List<Site> sites, Path base, UnaryOperator<String> env)
+   {
+      known(m, "standby.", "name", "primary", "secondary", "maxLogTransactions", "maxLogSize", "copyDirectory", "pollMillis",
+            "commandWaitSeconds", "watchdogMillis");
+      final Object p = m.get("primary");
+      String site = null;
+      final Db primary;
+      if (p instanceof Map<?, ?> pm) {
+         known(pm, "standby.primary.", "url", "user", "password");
+         primary = db(pm, "standby.primary", env, Set.of());
+      }
+      else if (p != null) {
+         site = str(m, "primary", "standby", env, null);
+         final String name = site;
+         primary = sites.stream().filter(s -> s.name().equals(name)).findFirst().map(Site::db)
+            .orElseThrow(() -> new ConfigException("standby.primary: unknown site '" + name + "'; the sites are "
+                                                   + sites.stream().map(Site::name).toList() + " (or give the primary's url, user and password)"));
+      }
+      else {
+         throw new ConfigException("standby: 'primary' is required: a site name, or the primary database (url, user, password)");
+      }
+      if (!(m.get("secondary") instanceof Map<?, ?> sm)) {
+         throw new ConfigException("standby: 'secondary' is required: the secondary database (url, user, password)");
+      }
+      known(sm, "standby.secondary.", "url", "user", "password");
+      final Db secondary = db(sm, "standby.secondary", env, Set.of());
+      if (secondary.url().equals(primary.url())) {
+         throw new ConfigException("standby.secondary: " + secondary.url() + " is the primary's database; the secondary must be another one");
+      }
+      return new Standby(str(m, "name", "standby", env, "hsb"), site, primary, secondary, num(m, "maxLogTransactions", "standby", env, 1_000_000),
+                         size(m, "maxLogSize", env, 256L << 20), base.resolve(str(m, "copyDirectory", "standby", env, "replkit-data/hsb-copy")),
+                         num(m, "pollMillis", "standby", env, 20), num(m, "commandWaitSeconds", "standby", env, 8), num(m, "watchdogMillis", "standby", env, 2000));
+   }
+
+   /** A size in bytes: a whole number with an optional unit KB, MB or GB (powers of 1024). */
+   private static long size(Map<?, ?> m, String key, UnaryOperator<String> env, long dflt)
+   {
+      final String v = str(m, key, "standby", env, null);
+      if (v == null) {
+         return dflt;
+      }
+      final Matcher x = Pattern.compile("(?i)^\\s*(\\d+)\\s*(B|KB|MB|GB)?\\s*$").matcher(v);
+      if (!x.matches()) {
+         throw new ConfigException("standby." + key + ": expected a size such as 256MB, 64KB or 1GB, found '" + v + "'");
+      }
+      final String unit = x.group(2) == null ? "B" : x.group(2).toUpperCase(java.util.Locale.ROOT);
+      final int shift = switch (unit) {
+         case "KB" -> 10;
+         case "MB" -> 20;
+         case "GB" -> 30;
+         default -> 0;
+      };
+      final long n = Long.parseLong(x.group(1));
+      if (n < 1 || n > (Long.MAX_VALUE >> shift)) {
+         throw new ConfigException("standby." + key + ": expected a positive size, found '" + v + "'");
+      }
+      return n << shift;
    }
 
    private static Db db(Map<?, ?> m, String where, UnaryOperator<String> env, Set<String> ignore)

@@ -49,7 +49,7 @@ import java.util.UUID;
  * Names: an identifier in the primary's unquoted case (H2 upper, PostgreSQL lower) is written in the
  * replicate's unquoted case, so {@code ACCT} from H2 is {@code acct} on PostgreSQL and MariaDB.
  */
-final class TxApplier
+public final class TxApplier
 {
    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TxApplier.class);
    private static final int MAX_BATCH = 1000;
@@ -75,7 +75,7 @@ final class TxApplier
    /** Conflict resolution per table (upper-case name): latest timestamp wins on this column. */
    private Map<String, String> latestWins = Map.of();
 
-   TxApplier(Connection target, Dialect to, String schema)
+   public TxApplier(Connection target, Dialect to, String schema)
    {
       this.target = target;
       this.to = to;
@@ -95,7 +95,7 @@ final class TxApplier
    }
 
    /** Applies one transaction's records (the caller commits). {@code from}: the primary's dialect. */
-   void apply(QueuedTransaction q, Dialect from) throws SQLException
+   public void apply(QueuedTransaction q, Dialect from) throws SQLException
    {
       current = q.tx().oqid();
       for (Change ch : q.tx().changes()) {
@@ -119,7 +119,7 @@ final class TxApplier
    }
 
    /** Sends what is batched; call before commit. */
-   void flush() throws SQLException
+   public void flush() throws SQLException
    {
       if (pending == null) {
          return;
@@ -483,7 +483,7 @@ final class TxApplier
    }
 
    /** Drops what is batched (after a rollback) and keeps the prepared statements. */
-   void discard()
+   public void discard()
    {
       if (pending != null) {
          try {
@@ -499,7 +499,7 @@ final class TxApplier
       pendingTx.clear();
    }
 
-   void close()
+   public void close()
    {
       discard();
       for (PreparedStatement ps : statements.values()) {

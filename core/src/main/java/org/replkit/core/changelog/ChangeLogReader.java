@@ -137,6 +137,11 @@ public final class ChangeLogReader
     * Deletes what every consumer has secured: the records of transactions up to {@code seq}. The commit
     * row of {@code seq} itself stays, so the log's position can still be read from any consistent copy
     * of the database (a dump, a snapshot) after truncation.
+    *
+    * <p>Never past a hot-standby secondary's received position ({@link LogMeta#STANDBY_RECEIVED}) while
+    * that is set: the log is the standby's catchup store, and more than one truncator may share it.
+    * Records the point reached as {@link LogMeta#TRUNCATED}, which is how a standby knows whether the
+    * log still holds everything after a position.
     */
    public int truncate(Connection c, long seq) throws SQLException
    {
@@ -146,7 +151,8 @@ public final class ChangeLogReader
       try (PreparedStatement txs = c.prepareStatement("SELECT tx FROM " + log.table("rk_commit") + " WHERE seq <= ?");
            PreparedStatement ch = c.prepareStatement("DELETE FROM " + log.table("rk_change") + " WHERE tx = ?");
            PreparedStatement cm = c.prepareStatement("DELETE FROM " + log.table("rk_commit") + " WHERE seq < ?")) {
-         txs.setLong(1, seq);
+         final long upTo = Math.min(seq, LogMeta.getLong(c, log, LogMeta.STANDBY_RECEIVED, Long.MAX_VALUE));
+         txs.setLong(1, upTo);
          try (ResultSet rs = txs.executeQuery()) {
             while (rs.next()) {
                ch.setLong(1, rs.getLong(1));
@@ -157,8 +163,11 @@ public final class ChangeLogReader
          for (int count : ch.executeBatch()) {
             n += Math.max(count, 0);
          }
-         cm.setLong(1, seq);
+         cm.setLong(1, upTo);
          cm.executeUpdate();
+         if (upTo > LogMeta.getLong(c, log, LogMeta.TRUNCATED, 0)) {
+            LogMeta.put(c, log, LogMeta.TRUNCATED, Long.toString(upTo));
+         }
          c.commit();
          return n;
       }
@@ -181,6 +190,15 @@ public final class ChangeLogReader
            ResultSet rs = ps.executeQuery()) {
          return rs.next() ? rs.getLong(1) : 0L;
       }
+   }
+
+   /**
+    * The highest sequence whose records truncation deleted (0 when never): the log holds every committed
+    * transaction above it.
+    */
+   public long truncatedTo(Connection c) throws SQLException
+   {
+      return LogMeta.getLong(c, log, LogMeta.TRUNCATED, 0);
    }
 
    /** The highest committed sequence in the log (0 when none), i.e. the position of this database's data. */

@@ -1,7 +1,9 @@
 package org.replkit.core.json;
 
 import java.math.BigDecimal;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -59,6 +61,34 @@ public final class Json
          }
          if (c != ',') {
             throw p.error("expected ',' or '}'");
+         }
+      }
+   }
+
+   /** Parses a JSON array, with the values {@link #parseObject} gives (nested objects and arrays as {@link Raw}). */
+   public static List<Object> parseArray(String text)
+   {
+      final var p = new Parser(text);
+      p.skipWs();
+      final List<Object> list = new ArrayList<>();
+      p.expect('[');
+      p.skipWs();
+      if (p.peek() == ']') {
+         p.pos++;
+         p.end();
+         return list;
+      }
+      while (true) {
+         p.skipWs();
+         list.add(p.value());
+         p.skipWs();
+         final char c = p.next();
+         if (c == ']') {
+            p.end();
+            return list;
+         }
+         if (c != ',') {
+            throw p.error("expected ',' or ']'");
          }
       }
    }
