@@ -1,5 +1,6 @@
 package org.replkit.server;
 
+import org.replkit.core.apply.LastCommit;
 import org.replkit.core.changelog.Change;
 import org.replkit.core.changelog.ChangeLogSchema;
 import org.replkit.core.changelog.Dialect;
@@ -377,12 +378,7 @@ final class Dsi implements Runnable
       dialect = Dialect.of(replicate);
       try (Statement st = replicate.createStatement()) {
          st.execute(dialect.applySessionStatement()); // a captured replicate neither records nor refuses what we apply
-         final String schema = ChangeLogSchema.defaultSchema(dialect, replicate); // before a configured schema changes the current one
-         lastCommitTable = dialect.quote(schema) + "." + dialect.quote("rs_lastcommit");
-         st.execute(dialect == Dialect.MARIADB ? "CREATE DATABASE IF NOT EXISTS " + dialect.quote(schema) : "CREATE SCHEMA IF NOT EXISTS " + dialect.quote(schema));
-         st.execute("CREATE TABLE IF NOT EXISTS " + lastCommitTable + " (origin VARCHAR(128) NOT NULL PRIMARY KEY, seq BIGINT NOT NULL,"
-                    + " committed_at " + (dialect == Dialect.MARIADB ? "DATETIME(6)" : "TIMESTAMP") + ", applied_at "
-                    + (dialect == Dialect.MARIADB ? "DATETIME(6)" : "TIMESTAMP") + ")");
+         lastCommitTable = LastCommit.ensure(dialect, replicate); // before a configured schema changes the current one
          if (cfg.schema() != null) {
             try (ResultSet rs = dialect == Dialect.MARIADB ? replicate.getMetaData().getCatalogs() : replicate.getMetaData().getSchemas()) {
                boolean found = false;
@@ -531,13 +527,7 @@ final class Dsi implements Runnable
    private void writeLastCommit(Iterable<QueuedTransaction> last) throws SQLException
    {
       if (lastCommitStatement == null) {
-         lastCommitStatement = replicate.prepareStatement(switch (dialect) {
-            case POSTGRESQL -> "INSERT INTO " + lastCommitTable + " (origin, seq, committed_at, applied_at) VALUES (?, ?, ?, ?)"
-                               + " ON CONFLICT (origin) DO UPDATE SET seq = EXCLUDED.seq, committed_at = EXCLUDED.committed_at, applied_at = EXCLUDED.applied_at";
-            case MARIADB -> "INSERT INTO " + lastCommitTable + " (origin, seq, committed_at, applied_at) VALUES (?, ?, ?, ?)"
-                            + " ON DUPLICATE KEY UPDATE seq = VALUES(seq), committed_at = VALUES(committed_at), applied_at = VALUES(applied_at)";
-            case H2 -> "MERGE INTO " + lastCommitTable + " (origin, seq, committed_at, applied_at) KEY (origin) VALUES (?, ?, ?, ?)";
-         });
+         lastCommitStatement = replicate.prepareStatement(LastCommit.upsert(dialect, lastCommitTable));
       }
       final PreparedStatement ps = lastCommitStatement;
       ps.clearBatch(); // nothing left over from a failed group

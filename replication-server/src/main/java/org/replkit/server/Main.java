@@ -20,6 +20,7 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "replkit", mixinStandardHelpOptions = true, version = "replkit 0.1.0",
          description = "ReplKit: transactional replication through one JDBC URL.",
          subcommands = {Demo.class, Main.ServerCmd.class, Main.AdminCmd.class, Main.StatusCmd.class, Main.VerifyCmd.class, Main.DumpPointCmd.class,
+                        Instantiation.ExportCmd.class, Instantiation.ImportCmd.class,
                         org.replkit.server.standby.WatchdogCommand.class})
 public final class Main implements Runnable
 {

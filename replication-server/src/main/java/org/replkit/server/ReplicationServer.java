@@ -106,6 +106,11 @@ public final class ReplicationServer implements AutoCloseable
       }
    }
 
+   public ServerConfig config()
+   {
+      return config;
+   }
+
    public ControlDb control()
    {
       return control;

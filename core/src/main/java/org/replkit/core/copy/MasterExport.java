@@ -1,0 +1,81 @@
+package org.replkit.core.copy;
+
+import org.replkit.core.apply.LastCommit;
+import org.replkit.core.changelog.ChangeLogSchema;
+import org.replkit.core.changelog.Dialect;
+import org.replkit.core.json.Json;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The export and import of an offline instantiation (seed 004 steps 4 and 7): {@link TableCopy}'s
+ * portable export of a master's tables, plus where that master's data stands for every origin. In the
+ * snapshot that reads the data, the exporting master's own change-log position and its {@code rs_lastcommit}
+ * (the last transaction it applied from each other master) are read too; {@value #ORIGINS} keeps them.
+ * The import loads the tables into the new master without capturing them and writes those positions
+ * into its {@code rs_lastcommit}, so the changes queued for it skip exactly what the export already held.
+ */
+public final class MasterExport
+{
+   public static final String ORIGINS = "replkit-origins.json";
+
+   private MasterExport()
+   {
+   }
+
+   /**
+    * Exports {@code tables} of master {@code site} to {@code dir} while clients keep writing; returns the
+    * positions recorded (site -> sequence). {@code probe}: a second connection to the same database
+    * (PostgreSQL's snapshot check).
+    */
+   public static Map<String, Long> export(Connection master, Connection probe, String site, List<TableCopy.TableName> tables, Path dir,
+                                          CopyProgress progress) throws SQLException, IOException
+   {
+      final Dialect d = Dialect.of(master);
+      final ChangeLogSchema log = new ChangeLogSchema(d, ChangeLogSchema.defaultSchema(d, master));
+      if (!log.isInstalled(master)) {
+         throw new SQLException("master " + site + " has no ReplKit change log (schema " + log.schema() + "): it is not a captured master", "42P01");
+      }
+      final Map<String, Long> origins = new LinkedHashMap<>();
+      try (Snapshot s = Snapshot.open(master, log, probe, 30_000)) {
+         origins.putAll(LastCommit.read(d, s.connection()));
+         origins.put(site, s.position());
+         TableCopy.export(s, tables, dir, progress);
+      }
+      Files.writeString(dir.resolve(ORIGINS), Json.writeObject(origins) + "\n");
+      return origins;
+   }
+
+   /**
+    * Loads an export into the new master (into its current schema), not captured, and records the
+    * export's positions in its rs_lastcommit, in one transaction where the database allows; returns them.
+    */
+   public static Map<String, Long> load(Path dir, Connection target, CopyProgress progress) throws SQLException, IOException
+   {
+      final Path file = dir.resolve(ORIGINS);
+      if (!Files.exists(file)) {
+         throw new IOException(dir + " is not an instantiation export: " + ORIGINS + " is missing (export it with 'replkit export', which records"
+                               + " where the data stands for every master)");
+      }
+      final Map<String, Long> origins = new LinkedHashMap<>();
+      Json.parseObject(Files.readString(file)).forEach((k, v) -> origins.put(k, Long.valueOf(String.valueOf(v))));
+      TableCopy.load(dir, target, null, progress);
+      final boolean auto = target.getAutoCommit();
+      target.setAutoCommit(false);
+      try {
+         LastCommit.write(Dialect.of(target), target, origins);
+         target.commit();
+      }
+      finally {
+         target.setAutoCommit(auto);
+      }
+      return origins;
+   }
+}
