@@ -103,7 +103,7 @@ class OfflineInstantiationTest
     * The nine steps for {@code newSite}, exporting from {@code from}. With {@code control} set, the calls go
     * as SQL through the driver of the calling site (the seed's own texts), else through admin.
     */
-   private static void instantiate(ReplicationServer server, Path export, String newSite, String from, Path control, Writer... writers)
+   static void instantiate(ReplicationServer server, Path export, String newSite, String from, Path control, Writer... writers)
       throws Exception
    {
       final String block = "BEGIN DBMS_REPCAT.ADD_MASTER_DATABASE( gname => 'SPROCKET', master =>'" + newSite + "');; "
