@@ -165,7 +165,7 @@ public final class StandbyPair implements Runnable, AutoCloseable
    }
 
    /** Runs an operation on the worker thread; the future completes with its answer or its exception. */
-   CompletableFuture<String> submit(String name, Callable<String> work)
+   synchronized CompletableFuture<String> submit(String name, Callable<String> work)
    {
       final Op op = new Op(name, work, new CompletableFuture<>());
       if (stopped) {
