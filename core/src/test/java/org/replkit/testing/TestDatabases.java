@@ -51,6 +51,12 @@ public final class TestDatabases
       return "true".equalsIgnoreCase(System.getenv("CI"));
    }
 
+   /** A database the test made itself (an H2 database on a simulated volume, say); close() drops nothing. */
+   public static TestDb at(Kind kind, String name, String url)
+   {
+      return new TestDb(kind, name, url, List.of());
+   }
+
    /** A fresh database of the given kind; close() drops it. */
    public static TestDb create(Kind kind, String label)
    {

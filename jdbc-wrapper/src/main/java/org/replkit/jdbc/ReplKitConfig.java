@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
  * replkit.schemas  schemas whose tables are captured (default: the connection's current schema)
  * replkit.logSchema  schema of the change log (default replkit; MariaDB replkit_&lt;database&gt;)
  * replkit.control  JDBC URL of the control database (used by the replication server and admin commands)
+ * replkit.commandTimeout  seconds a command sent as SQL waits for the replication server (default 30)
  * replkit.driver   class name of the real driver, when DriverManager cannot see it
  * replkit.config   path of a properties file with any of the above
  * </pre>
@@ -33,11 +34,14 @@ import java.util.regex.Pattern;
 public final class ReplKitConfig
 {
    public static final String PREFIX = "replkit.";
-   private static final List<String> KNOWN = List.of("site", "exclude", "keys", "schemas", "logSchema", "control", "driver", "config");
+   private static final List<String> KNOWN = List.of("site", "exclude", "keys", "schemas", "logSchema", "control", "commandTimeout", "driver",
+                                                       "config");
+   private static final long DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
 
    private final Map<String, String> values;
    private final List<Pattern> exclude;
    private final Map<String, List<String>> keys;
+   private final long commandTimeoutMs;
 
    private ReplKitConfig(Map<String, String> values) throws SQLException
    {
@@ -59,6 +63,24 @@ public final class ReplKitConfig
          }
          keys.put(spec.substring(0, open).trim().toLowerCase(Locale.ROOT), list(spec.substring(open + 1, spec.length() - 1), ","));
       }
+      this.commandTimeoutMs = millis(values.get("commandTimeout"));
+   }
+
+   private static long millis(String seconds) throws SQLException
+   {
+      if (seconds == null || seconds.isBlank()) {
+         return DEFAULT_COMMAND_TIMEOUT_MS;
+      }
+      try {
+         final double s = Double.parseDouble(seconds.strip());
+         if (s > 0 && s <= 86_400) {
+            return Math.max(1, Math.round(s * 1000));
+         }
+      }
+      catch (NumberFormatException notANumber) {
+         // reported below with the accepted form
+      }
+      throw new SQLException("replkit.commandTimeout: expected seconds (more than 0, at most 86400, e.g. 30 or 0.5) but found '" + seconds + "'", "08001");
    }
 
    public static ReplKitConfig of(Map<String, String> settings) throws SQLException
@@ -187,6 +209,12 @@ public final class ReplKitConfig
    public String control()
    {
       return values.get("control");
+   }
+
+   /** How long a command sent as SQL waits for the replication server to run it. */
+   public long commandTimeoutMillis()
+   {
+      return commandTimeoutMs;
    }
 
    public String driverClass()

@@ -77,6 +77,12 @@ public class ReplKitDataSource implements DataSource
       set("control", controlUrl);
    }
 
+   /** Seconds a command sent as SQL waits for the replication server (replkit.commandTimeout). */
+   public void setCommandTimeout(String seconds)
+   {
+      set("commandTimeout", seconds);
+   }
+
    private void set(String key, String value)
    {
       settings.put(key, value);

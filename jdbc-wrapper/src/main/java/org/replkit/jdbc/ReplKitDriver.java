@@ -86,7 +86,7 @@ public final class ReplKitDriver implements Driver
    public static Connection capture(Connection c, String identity, ReplKitConfig config) throws SQLException
    {
       final CapturedDatabase db = CapturedDatabase.of(identity, c, config);
-      return new ConnectionProxy(c, new CaptureSession(c, db));
+      return new ConnectionProxy(c, new CaptureSession(c, db), config);
    }
 
    /** Wraps a connection whose capture could not be set up: reads work, writes are refused with {@code reason}. */

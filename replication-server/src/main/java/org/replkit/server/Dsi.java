@@ -5,6 +5,7 @@ import org.replkit.core.changelog.ChangeLogSchema;
 import org.replkit.core.changelog.Dialect;
 import org.replkit.core.changelog.Oqid;
 import org.replkit.core.control.ControlDb;
+import org.replkit.core.queue.Marker;
 import org.replkit.core.queue.QueuedTransaction;
 import org.replkit.core.queue.StableQueue;
 import org.slf4j.Logger;
@@ -47,8 +48,25 @@ import java.util.Map;
  *   SUSPENDED_ON_ERROR --'resume connection to ds.db skip transaction'--&gt; ACTIVE, skipping exactly the failing
  *                                                                   transaction: it goes to the exceptions log and its OQID into
  *                                                                   rs_lastcommit
- *   any                --server stop------------------------------&gt; STOPPED (the control db keeps a suspension)
+ *   SUSPENDED, SUSPENDED_ON_ERROR --'resume connection to ds.db skip to resync marker'--&gt; SKIP_TO_RESYNC_MARKER
+ *   SKIP_TO_RESYNC_MARKER --resync marker--------------------------&gt; WAIT_FOR_DUMP_MARKER
+ *   WAIT_FOR_DUMP_MARKER  --dump marker----------------------------&gt; SUSPENDED ("Resume after database has been reloaded")
+ *   ACTIVE, SKIP_TO_RESYNC_MARKER, WAIT_FOR_DUMP_MARKER --resync init marker--&gt; SUSPENDED
+ *   SKIP_TO_RESYNC_MARKER, WAIT_FOR_DUMP_MARKER --'suspend connection to ds.db'--&gt; SUSPENDED (the resync is abandoned)
+ *   ACTIVE, DOWN, SUSPENDED, SUSPENDED_ON_ERROR --ADD_MASTER_DATABASE of its site--&gt; HELD_FOR_INSTANTIATION (queued, not sent)
+ *   HELD_FOR_INSTANTIATION --END_INSTANTIATION-----------------------&gt; ACTIVE (what was queued is delivered)
+ *   any                --server stop------------------------------&gt; STOPPED (the control db keeps a suspension and a resync phase)
  * </pre>
+ *
+ * <p>Resync (seeds 000 and 002). While it skips to the resync marker the connection discards its queue;
+ * from the resync marker to the dump marker it rejects committed transactions (counted, in 'replkit
+ * status'). Neither phase touches the replicate, which is being reloaded meanwhile. The marker that ends
+ * a phase moves the queue cursor at once, so a restart never sees it twice. When a connection suspends
+ * at a dump marker (or a resync init marker) it remembers the origin's position the reloaded database
+ * holds, and the resume writes that position into rs_lastcommit before applying anything: the
+ * transactions after the marker are exactly those the dump lacks. A resync marker that resets
+ * duplicate detection (purge, init, after ra_init force) sets rs_lastcommit at once on an ACTIVE
+ * connection, since the origin's sequence restarts there.</p>
  */
 final class Dsi implements Runnable
 {
@@ -58,11 +76,17 @@ final class Dsi implements Runnable
       ACTIVE,
       SUSPENDED,
       SUSPENDED_ON_ERROR,
+      SKIP_TO_RESYNC_MARKER,
+      WAIT_FOR_DUMP_MARKER,
+      HELD_FOR_INSTANTIATION,
       STOPPED
    }
 
    private static final Logger LOG = LoggerFactory.getLogger(Dsi.class);
    private static final int READ_AHEAD = 2000;
+   private static final java.util.Set<String> SURVIVES_RESTART = java.util.Set.of(State.SUSPENDED.name(), State.SUSPENDED_ON_ERROR.name(),
+                                                                                 State.SKIP_TO_RESYNC_MARKER.name(), State.WAIT_FOR_DUMP_MARKER.name(),
+                                                                                 State.HELD_FOR_INSTANTIATION.name());
 
    final ServerConfig.Conn cfg;
    private final StableQueue queue;
@@ -73,6 +97,9 @@ final class Dsi implements Runnable
    private volatile Oqid failing;
    private volatile String failError;
    private volatile Oqid skip;
+   /** After a dump (or resync init) marker: the origin and position the reloaded replicate holds, written on resume. */
+   private volatile Oqid reloaded;
+   private volatile long rejected;
    private Connection replicate;
    private Dialect dialect;
    private TxApplier applier;
@@ -80,7 +107,7 @@ final class Dsi implements Runnable
    private PreparedStatement lastCommitStatement;
    private final Map<String, Long> lastCommit = new HashMap<>();
    private final ArrayDeque<QueuedTransaction> buffer = new ArrayDeque<>();
-   private long cursor;
+   private volatile long cursor;
    private long readPos;
    private long savedCursor;
    private long lastCursorSave;
@@ -119,10 +146,13 @@ final class Dsi implements Runnable
    {
       final State from = state;
       final boolean allowed = switch (next) {
-         case ACTIVE -> from == State.DOWN || from == State.SUSPENDED || from == State.SUSPENDED_ON_ERROR;
+         case ACTIVE -> from == State.DOWN || from == State.SUSPENDED || from == State.SUSPENDED_ON_ERROR || from == State.HELD_FOR_INSTANTIATION;
          case DOWN -> from == State.ACTIVE;
-         case SUSPENDED -> from == State.ACTIVE || from == State.DOWN;
+         case SUSPENDED -> from == State.ACTIVE || from == State.DOWN || from == State.SKIP_TO_RESYNC_MARKER || from == State.WAIT_FOR_DUMP_MARKER;
          case SUSPENDED_ON_ERROR -> from == State.ACTIVE || from == State.SUSPENDED;
+         case SKIP_TO_RESYNC_MARKER -> from == State.SUSPENDED || from == State.SUSPENDED_ON_ERROR;
+         case WAIT_FOR_DUMP_MARKER -> from == State.SKIP_TO_RESYNC_MARKER;
+         case HELD_FOR_INSTANTIATION -> from == State.ACTIVE || from == State.DOWN || from == State.SUSPENDED || from == State.SUSPENDED_ON_ERROR;
          case STOPPED -> true;
       };
       if (!allowed) {
@@ -154,14 +184,25 @@ final class Dsi implements Runnable
 
    void start()
    {
+      start(null);
+   }
+
+   /** Starts the apply thread; {@code holdFor}: the connection's master site is not instantiated yet (why). */
+   void start(String holdFor)
+   {
       try {
          final ControlDb.Conn saved = control.connection(cfg.name());
-         if (saved != null && (State.SUSPENDED.name().equals(saved.state()) || State.SUSPENDED_ON_ERROR.name().equals(saved.state()))) {
+         if (saved != null && SURVIVES_RESTART.contains(saved.state())) {
             state = State.valueOf(saved.state());
             error = saved.error();
             failing = parse(saved.failing());
             failError = saved.error();
+            reloaded = parse(saved.reloaded());
+            rejected = saved.rejected();
             LOG.info("DSI for {} starts {} as it was left", cfg.name(), state);
+         }
+         if (holdFor != null && (state == State.DOWN || state == State.SUSPENDED || state == State.SUSPENDED_ON_ERROR)) {
+            to(State.HELD_FOR_INSTANTIATION, holdFor);
          }
       }
       catch (SQLException e) {
@@ -172,25 +213,78 @@ final class Dsi implements Runnable
       thread.start();
    }
 
-   String suspend()
+   /** The connection's master site is being instantiated: its changes queue, nothing is sent. */
+   synchronized void hold(String why)
    {
-      return to(State.SUSPENDED, "suspended by command") ? "Connection to " + cfg.name() + " is suspended."
-                                                         : "Connection to " + cfg.name() + " is " + state + ": not suspended.";
+      if (state != State.HELD_FOR_INSTANTIATION && !to(State.HELD_FOR_INSTANTIATION, why)) {
+         throw new IllegalStateException("connection " + cfg.name() + " is " + state + ": it cannot be held for an instantiation now");
+      }
+   }
+
+   /** END_INSTANTIATION: deliver what was queued. */
+   synchronized void release()
+   {
+      if (state == State.HELD_FOR_INSTANTIATION) {
+         to(State.ACTIVE, null);
+      }
+   }
+
+   /** Transactions queued for this connection and not yet applied. */
+   long depth()
+   {
+      return queue.depthAfter(cursor, cfg.from());
+   }
+
+   synchronized String suspend()
+   {
+      final State from = state;
+      if (from == State.HELD_FOR_INSTANTIATION) {
+         throw new IllegalStateException("connection " + cfg.name() + " is HELD_FOR_INSTANTIATION: its site is being instantiated;"
+                                         + " it is released by DBMS_OFFLINE_OG.END_INSTANTIATION");
+      }
+      if (!to(State.SUSPENDED, "suspended by command")) {
+         throw new IllegalStateException("connection " + cfg.name() + " is " + from + ": 'suspend connection' applies to an ACTIVE or DOWN connection"
+                                         + " (or one resynchronizing)");
+      }
+      return "Connection to " + cfg.name() + " is suspended." + (from == State.SKIP_TO_RESYNC_MARKER || from == State.WAIT_FOR_DUMP_MARKER
+                                                                 ? " The resync was abandoned (it was " + from + ")." : "");
    }
 
    synchronized String resume(boolean skipTransaction)
    {
       if (skipTransaction) {
          if (state != State.SUSPENDED_ON_ERROR || failing == null) {
-            return "Connection to " + cfg.name() + " is " + state + " with no failing transaction: there is nothing to skip.";
+            throw new IllegalStateException("connection " + cfg.name() + " is " + state + " with no failing transaction: 'skip transaction' applies"
+                                            + " to a connection SUSPENDED_ON_ERROR");
          }
          skip = failing;
          to(State.ACTIVE, null);
          return "Connection to " + cfg.name() + " is resumed; transaction " + skip + " will be skipped and written to the exceptions log.";
       }
-      final boolean suspended = state == State.SUSPENDED || state == State.SUSPENDED_ON_ERROR;
-      return suspended && to(State.ACTIVE, null) ? "Connection to " + cfg.name() + " is resumed."
-                                    : "Connection to " + cfg.name() + " is " + state + ": nothing to resume.";
+      if ((state != State.SUSPENDED && state != State.SUSPENDED_ON_ERROR) || !to(State.ACTIVE, null)) {
+         throw new IllegalStateException("connection " + cfg.name() + " is " + state + ": 'resume connection' applies to a SUSPENDED connection");
+      }
+      return "Connection to " + cfg.name() + " is resumed." + (reloaded == null ? "" : " It records the reloaded database at " + reloaded
+                                                                                     + " and applies what followed the marker.");
+   }
+
+   /** 'resume connection to ds.db skip to resync marker' (seed 000 step 3). */
+   synchronized String resumeSkipToResyncMarker()
+   {
+      if (state != State.SUSPENDED && state != State.SUSPENDED_ON_ERROR) {
+         throw new IllegalStateException("connection " + cfg.name() + " is " + state + ": 'skip to resync marker' resumes a SUSPENDED connection;"
+                                         + " run 'suspend connection to " + cfg.name() + "' first");
+      }
+      if (cfg.from().size() != 1) {
+         throw new IllegalStateException("connection " + cfg.name() + " replicates from " + cfg.from() + ": a resync reloads the replicate from one"
+                                         + " primary's dump, so 'skip to resync marker' needs a connection from one site");
+      }
+      reloaded = null;
+      rejected = 0;
+      failing = null;
+      skip = null;
+      to(State.SKIP_TO_RESYNC_MARKER, "skip to resync marker");
+      return "Connection to " + cfg.name() + " discards its queue until the Resync Database Marker.";
    }
 
    void stop() throws InterruptedException
@@ -215,9 +309,29 @@ final class Dsi implements Runnable
    {
       while (state != State.STOPPED) {
          try {
+            if (state == State.SUSPENDED || state == State.SUSPENDED_ON_ERROR || state == State.HELD_FOR_INSTANTIATION) {
+               closeReplicate(); // a suspended replicate may be reloaded or repaired meanwhile: hold nothing open in it
+               status(false, state);
+               Thread.sleep(100);
+               continue;
+            }
+            if (state == State.SKIP_TO_RESYNC_MARKER || state == State.WAIT_FOR_DUMP_MARKER) {
+               closeReplicate(); // the replicate is being reloaded: neither phase touches it
+               final long seen = queue.appends();
+               if (resyncOnce() == 0) {
+                  saveCursor(false);
+                  status(false, state);
+                  queue.awaitAppend(seen, 100);
+               }
+               continue;
+            }
             if (replicate == null) {
                connect();
                reconnected();
+            }
+            if (state == State.ACTIVE && reloaded != null) {
+               recordReload();
+               continue;
             }
             if (state != State.ACTIVE) {
                status(false, state);
@@ -297,6 +411,9 @@ final class Dsi implements Runnable
       replicate.setAutoCommit(false);
       replicate.commit();
       applier = new TxApplier(replicate, dialect, cfg.schema());
+      if (cfg.site() != null) {
+         applier.detectConflicts(cfg.conflicts()); // a master: its own writes may have changed the row
+      }
       cursor = queue.cursor(cfg.name());
       savedCursor = cursor;
       readPos = cursor;
@@ -319,6 +436,15 @@ final class Dsi implements Runnable
          final QueuedTransaction q = buffer.peek();
          if (q == null) {
             break;
+         }
+         final Marker marker = Marker.of(q);
+         if (marker != null) {
+            if (!group.isEmpty()) {
+               break; // everything before the marker commits first
+            }
+            buffer.poll();
+            activeMarker(q, marker);
+            return 1;
          }
          if (q.tx().seq() <= lastCommit.getOrDefault(q.tx().oqid().site(), 0L)) {
             buffer.poll(); // applied before a crash or a restart: rs_lastcommit says so
@@ -426,6 +552,103 @@ final class Dsi implements Runnable
       ps.executeBatch();
    }
 
+
+   /** One turn of a resync phase: discards (before the resync marker) or rejects (before the dump marker). */
+   private int resyncOnce()
+   {
+      if (buffer.isEmpty()) {
+         final List<QueuedTransaction> read = queue.read(readPos, cfg.from(), READ_AHEAD);
+         buffer.addAll(read);
+         if (!read.isEmpty()) {
+            readPos = read.get(read.size() - 1).position();
+         }
+      }
+      int n = 0;
+      QueuedTransaction q;
+      while ((state == State.SKIP_TO_RESYNC_MARKER || state == State.WAIT_FOR_DUMP_MARKER) && (q = buffer.poll()) != null) {
+         n++;
+         cursor = q.position();
+         final Marker m = Marker.of(q);
+         if (m == null) {
+            if (state == State.WAIT_FOR_DUMP_MARKER) {
+               rejected++; // in the dump the replicate is about to receive
+            }
+            continue;
+         }
+         final String origin = q.tx().oqid().site();
+         if (m.kind() == Marker.Kind.RESYNC && m.mode() == Marker.Mode.INIT) {
+            suspendReloaded(new Oqid(origin, m.position()), "DSI for " + cfg.name() + " received and processed Resync Database Marker. DSI is now"
+                                                            + " suspended. Resume after database has been reloaded.");
+         }
+         else if (m.kind() == Marker.Kind.RESYNC) {
+            if (state == State.SKIP_TO_RESYNC_MARKER) {
+               LOG.info("DSI for {} received and processed Resync Database Marker. Waiting for Dump Marker.", cfg.name());
+               to(State.WAIT_FOR_DUMP_MARKER, "received the Resync Database Marker from " + origin + "; rejecting committed transactions until the Dump Marker");
+            }
+            else {
+               LOG.info("DSI for {} received another Resync Database Marker from {}: still waiting for the Dump Marker", cfg.name(), origin);
+            }
+         }
+         else if (state == State.WAIT_FOR_DUMP_MARKER) {
+            suspendReloaded(new Oqid(origin, m.position()), "DSI for " + cfg.name() + " received and processed Dump Marker. DSI is now suspended."
+                                                            + " Resume after database has been reloaded.");
+         }
+         saveCursor(true); // a marker that ended a phase is never seen twice
+      }
+      if (n > 0) {
+         saveCursor(false);
+         status(false, state);
+      }
+      return n;
+   }
+
+   private void suspendReloaded(Oqid at, String line)
+   {
+      reloaded = at;
+      LOG.info(line);
+      to(State.SUSPENDED, line);
+   }
+
+   /** A marker reaching an ACTIVE connection: a resync init suspends it, a reset restarts its duplicate detection. */
+   private void activeMarker(QueuedTransaction q, Marker m) throws SQLException
+   {
+      final Oqid at = new Oqid(q.tx().oqid().site(), m.position());
+      cursor = q.position();
+      if (m.kind() == Marker.Kind.RESYNC && m.mode() == Marker.Mode.INIT) {
+         saveCursor(true);
+         suspendReloaded(at, "DSI for " + cfg.name() + " received and processed Resync Database Marker. DSI is now suspended. Resume after database"
+                             + " has been reloaded.");
+         return;
+      }
+      if (m.kind() == Marker.Kind.RESYNC && m.reset()) {
+         writeLastCommit(at);
+         LOG.warn("DSI for {} received a Resync Database Marker that resets duplicate detection for {} at {} while not resynchronizing:"
+                  + " resynchronize this replicate too ('skip to resync marker') if it may differ", cfg.name(), at.site(), at.seq());
+      }
+      else {
+         LOG.info("DSI for {} received a {} from {} while not waiting for one (resume with 'skip to resync marker' to resynchronize): ignored",
+                  cfg.name(), m.title(), at.site());
+      }
+      saveCursor(true);
+   }
+
+   /** The first thing after resuming a connection suspended at a marker: rs_lastcommit takes what the reloaded database holds. */
+   private void recordReload() throws SQLException
+   {
+      final Oqid at = reloaded;
+      writeLastCommit(at);
+      reloaded = null;
+      LOG.info("DSI for {}: the reloaded replicate holds {} up to {}; applying what followed", cfg.name(), at.site(), at.seq());
+      status(true, state);
+   }
+
+   private void writeLastCommit(Oqid at) throws SQLException
+   {
+      final Timestamp now = Timestamp.from(Instant.now());
+      writeLastCommit(List.of(new QueuedTransaction(0, new org.replkit.core.changelog.CommittedTransaction(at, 0, now.toInstant(), List.of()), List.of())));
+      replicate.commit();
+      lastCommit.put(at.site(), at.seq());
+   }
 
    /** Skips exactly the failing transaction: exceptions log first, then its OQID into rs_lastcommit. */
    private void skipFailing() throws SQLException
@@ -577,7 +800,7 @@ final class Dsi implements Runnable
       lastStatus = now;
       try {
          final long depth = queue.depthAfter(cursor, cfg.from());
-         control.connectionState(cfg.name(), shown.name(), lastApplied, applied, depth == 0 ? 0 : lagMs, depth, cursor, failing, error);
+         control.connectionState(cfg.name(), shown.name(), lastApplied, applied, depth == 0 ? 0 : lagMs, depth, cursor, failing, error, rejected, reloaded);
       }
       catch (SQLException | RuntimeException e) {
          // at shutdown an embedded AUTO_SERVER control database may already be closed by H2's own exit hook

@@ -3,11 +3,13 @@ package org.replkit.server;
 import org.replkit.core.changelog.Change;
 import org.replkit.core.changelog.ChangeLogReader;
 import org.replkit.core.changelog.ChangeLogSchema;
+import org.replkit.core.changelog.DumpMarker;
 import org.replkit.core.changelog.CommittedTransaction;
 import org.replkit.core.changelog.Dialect;
 import org.replkit.core.changelog.Oqid;
 import org.replkit.core.changelog.TableInfo;
 import org.replkit.core.control.ControlDb;
+import org.replkit.core.queue.Marker;
 import org.replkit.core.queue.QueuedTransaction;
 import org.replkit.core.queue.StableQueue;
 import org.slf4j.Logger;
@@ -33,8 +35,25 @@ import java.util.Map;
  *   ACTIVE    --'suspend log transfer from site'------------&gt; SUSPENDED
  *   DOWN      --'suspend log transfer from site'------------&gt; SUSPENDED
  *   SUSPENDED --'resume log transfer from site'-------------&gt; ACTIVE (DOWN again if the primary is unreachable)
+ *   SUSPENDED --'resume resync' / sp_start_rep_agent db, 'resync [purge|init]'
+ *                                                            -&gt; ACTIVE, after queueing the resync marker
  *   any       --server stop------------------------------------&gt; STOPPED (the control db keeps a suspension)
  * </pre>
+ *
+ * <p>Resync (seeds 000 and 002). The resync marker is queued by the command itself, before the state
+ * becomes ACTIVE, so it is the first thing every connection of this primary receives after the restart.
+ * Where reading resumes:
+ * <pre>
+ *   resync                      where it stopped; refused when the truncation point moved (the primary's
+ *                               log no longer continues from there): 'ra_init force' first, or purge
+ *   resync after ra_init force  the primary's truncation point; duplicate detection restarts there
+ *   resync purge                the same
+ *   resync init                 the end of the primary's log now (primary and replicate were both
+ *                               reloaded from one dump); connections suspend at the marker
+ * </pre>
+ * A dump marker requested with lr_dump_marker (kept in the primary's rk_meta) is queued right after
+ * the transaction at its position, in the same append; a request for a position already passed is
+ * refused in the log, never placed late.</p>
  * The position is the queue's last OQID from this origin, written atomically with each append, so it
  * survives restarts; re-reading after a crash is harmless because the queue drops duplicates. The log
  * is truncated only after {@link StableQueue#sync}: whatever a crash can take from the queue, the primary
@@ -63,10 +82,11 @@ final class LogReader implements Runnable
    private Connection primary;
    private ChangeLogReader reader;
    private final Map<String, TableInfo> tables = new HashMap<>();
-   private long truncated;
+   private volatile long truncated;
    private long lastTruncate;
    private long lastStatus;
    private volatile long queued;
+   private volatile boolean reinitialized;
    private volatile long caughtUpAt;
    private Thread thread;
 
@@ -145,16 +165,89 @@ final class LogReader implements Runnable
       thread.start();
    }
 
-   String suspend()
+   synchronized String suspend()
    {
-      return to(State.SUSPENDED, "suspend command") ? "Log transfer from " + site.name() + " is suspended."
-                                                     : "Log transfer from " + site.name() + " is " + state + ": nothing to suspend.";
+      if (!to(State.SUSPENDED, "suspend command")) {
+         throw new IllegalStateException("RepAgent for " + site.name() + " is " + state + ": nothing to suspend (it suspends an ACTIVE or DOWN log reader)");
+      }
+      return "Log transfer from " + site.name() + " is suspended.";
    }
 
    synchronized String resume()
    {
-      return state == State.SUSPENDED && to(State.ACTIVE, "resume command") ? "Log transfer from " + site.name() + " is resumed."
-                                                : "Log transfer from " + site.name() + " is " + state + ": nothing to resume.";
+      if (state != State.SUSPENDED || !to(State.ACTIVE, "resume command")) {
+         throw new IllegalStateException("RepAgent for " + site.name() + " is " + state + ": nothing to resume (it resumes a SUSPENDED log reader)");
+      }
+      return "Log transfer from " + site.name() + " is resumed.";
+   }
+
+   /**
+    * {@code resume resync} / {@code sp_start_rep_agent db, 'resync [purge|init]'}: queues the resync marker,
+    * then reads again. State errors throw IllegalStateException naming the state and what is expected.
+    */
+   synchronized String resumeResync(Marker.Mode mode) throws SQLException
+   {
+      if (state != State.SUSPENDED) {
+         throw new IllegalStateException("RepAgent for " + site.name() + " is " + state + ": 'resume resync' restarts a suspended log reader;"
+                                         + " run 'suspend log transfer from " + site.name() + "' first");
+      }
+      try (Connection c = ReplicationServer.connect(site.db(), "primary " + site.name())) {
+         final ChangeLogSchema log = new ChangeLogSchema(dialect, ChangeLogSchema.defaultSchema(dialect, c));
+         if (!log.isInstalled(c)) {
+            throw new IllegalStateException("primary " + site.name() + " has no ReplKit change log (schema " + log.schema() + ")");
+         }
+         final ChangeLogReader r = new ChangeLogReader(log, site.name());
+         final Oqid last = queue.lastReceived(site.name());
+         final long received = last == null ? 0 : last.seq();
+         final long end = r.position(c);
+         final long truncation = r.truncationPoint(c);
+         final boolean reset = mode != Marker.Mode.NONE || reinitialized;
+         final long start;
+         if (mode == Marker.Mode.INIT) {
+            start = end;
+         }
+         else if (reset) {
+            start = truncation;
+         }
+         else {
+            if (end < received || truncation > received + 1) {
+               throw new IllegalStateException("the truncation point of primary " + site.name() + " moved: its log holds sequences " + truncation + " to " + end
+                                               + " but the log reader stopped at " + received + ". Run 'ra_init force " + site.name() + "' and then"
+                                               + " 'resume resync " + site.name() + "', or sp_start_rep_agent " + site.name() + ", 'resync purge'");
+            }
+            start = received;
+         }
+         final Long dump = DumpMarker.pending(c, log);
+         if (dump != null && mode == Marker.Mode.INIT) {
+            throw new IllegalStateException("a dump marker is pending at sequence " + dump + " on primary " + site.name() + ", but 'resync init'"
+                                            + " expects none (primary and replicate reload the same dump): use 'resync' or 'resync purge'");
+         }
+         if (dump != null && dump < start) {
+            throw new IllegalStateException("the dump marker at sequence " + dump + " is before sequence " + start + " where the log reader of "
+                                            + site.name() + " resumes: the transactions between would be rejected yet missing from the dump."
+                                            + " Request the dump marker again with the dump's position (lr_dump_marker) or take a new dump");
+         }
+         queue.append(List.of(Marker.resync(mode, reset, start).entry(site.name())));
+         truncated = Math.min(truncated, start); // the sequence may have gone back: truncate again from there
+      }
+      reinitialized = false;
+      to(State.ACTIVE, "resume resync" + (mode == Marker.Mode.NONE ? "" : " " + mode.name().toLowerCase(java.util.Locale.ROOT)));
+      LOG.info("RepAgent for {}: Resync Database Marker sent{}", site.name(), mode == Marker.Mode.NONE ? "" : " (" + mode.name().toLowerCase(java.util.Locale.ROOT) + ")");
+      return "RepAgent for " + site.name() + " resumed in resync mode" + (mode == Marker.Mode.NONE ? "" : " (" + mode.name().toLowerCase(java.util.Locale.ROOT) + ")")
+             + ": the Resync Database Marker is queued for every connection from " + site.name() + ".";
+   }
+
+   /** {@code ra_init force}: the next 'resume resync' reads from the primary's truncation point and resets duplicate detection. */
+   synchronized String raInitForce()
+   {
+      if (state != State.SUSPENDED) {
+         throw new IllegalStateException("RepAgent for " + site.name() + " is " + state + ": 'ra_init force' reinitializes a suspended log reader;"
+                                         + " run 'suspend log transfer from " + site.name() + "' first");
+      }
+      reinitialized = true;
+      LOG.info("RepAgent for {}: repository reinitialized (ra_init force)", site.name());
+      return "RepAgent for " + site.name() + ": repository reinitialized. 'resume resync' now reads from the primary's truncation point and"
+             + " resets duplicate detection.";
    }
 
    void stop() throws InterruptedException
@@ -231,11 +324,15 @@ final class LogReader implements Runnable
       }
    }
 
-   /** One read-append turn; returns the transactions read. */
+   /** One read-append turn; returns the transactions read (a queued dump marker counts as one). */
    private int readOnce() throws SQLException
    {
       final Oqid last = queue.lastReceived(site.name());
       final long position = last == null ? 0 : last.seq();
+      final Long dump = DumpMarker.pending(primary, reader.log());
+      if (dump != null && dump <= position) {
+         return dumpMarkerReached(dump, position);
+      }
       final long readStart = System.currentTimeMillis();
       final List<CommittedTransaction> txs = reader.read(primary, position, BATCH);
       if (txs.isEmpty()) {
@@ -243,8 +340,13 @@ final class LogReader implements Runnable
          return 0;
       }
       Faults.point("reader.afterRead");
-      final List<QueuedTransaction> out = new ArrayList<>(txs.size());
+      final List<QueuedTransaction> out = new ArrayList<>(txs.size() + 1);
+      boolean marked = false;
       for (CommittedTransaction tx : txs) {
+         if (dump != null && !marked && tx.seq() > dump) {
+            out.add(Marker.dump(dump).entry(site.name())); // right after the dump position, before anything above it
+            marked = true;
+         }
          final Map<String, TableInfo> used = new LinkedHashMap<>();
          for (Change ch : tx.changes()) {
             if (ch.op() == Change.Op.DDL) {
@@ -261,11 +363,46 @@ final class LogReader implements Runnable
          out.add(new QueuedTransaction(0, new CommittedTransaction(new Oqid(site.name(), tx.seq()), tx.localTx(), tx.committedAt(), tx.changes()),
                                        List.copyOf(used.values())));
       }
-      queued += queue.append(out);
+      if (dump != null && !marked && txs.get(txs.size() - 1).seq() == dump) {
+         out.add(Marker.dump(dump).entry(site.name()));
+         marked = true;
+      }
+      synchronized (this) {
+         if (state != State.ACTIVE) {
+            return 0; // suspended meanwhile: a resync marker may be queued next, nothing read before it may follow it
+         }
+         queued += queue.append(out) - (marked ? 1 : 0);
+      }
       Faults.point("reader.afterAppend");
+      if (marked) {
+         DumpMarker.sent(primary, reader.log(), dump);
+         LOG.info("RepAgent for {}: Dump Marker at sequence {} sent", site.name(), dump);
+      }
       truncateIfDue(false);
       status(false);
       return txs.size();
+   }
+
+   /** The log reader is at or past a requested dump position: queue the marker now, or refuse one that is too late. */
+   private int dumpMarkerReached(long dump, long position) throws SQLException
+   {
+      if (dump == position && queue.lastDumpMarker(site.name()) < dump) {
+         synchronized (this) {
+            if (state != State.ACTIVE) {
+               return 0;
+            }
+            queue.append(List.of(Marker.dump(dump).entry(site.name())));
+         }
+         LOG.info("RepAgent for {}: Dump Marker at sequence {} sent", site.name(), dump);
+      }
+      else if (queue.lastDumpMarker(site.name()) < dump) {
+         error = "lr_dump_marker at sequence " + dump + " came after the log reader had passed it (at " + position + "): no dump marker was sent."
+                 + " Suspend the log reader before taking the dump, then request the marker at the dump's position";
+         LOG.warn("RepAgent for {}: {}", site.name(), error);
+         status(true);
+      }
+      DumpMarker.sent(primary, reader.log(), dump); // queued now, queued before a crash, or refused: the request is done
+      return 1;
    }
 
    private TableInfo table(String schema, String name) throws SQLException

@@ -19,7 +19,7 @@ import java.util.concurrent.CountDownLatch;
 /** The {@code replkit} command line. Exit codes: 0 ok (verify: identical), 1 verify found differences, 2 error. */
 @Command(name = "replkit", mixinStandardHelpOptions = true, version = "replkit 0.1.0",
          description = "ReplKit: transactional replication through one JDBC URL.",
-         subcommands = {Demo.class, Main.ServerCmd.class, Main.AdminCmd.class, Main.StatusCmd.class, Main.VerifyCmd.class,
+         subcommands = {Demo.class, Main.ServerCmd.class, Main.AdminCmd.class, Main.StatusCmd.class, Main.VerifyCmd.class, Main.DumpPointCmd.class,
                         org.replkit.server.standby.WatchdogCommand.class})
 public final class Main implements Runnable
 {
@@ -123,6 +123,9 @@ public final class Main implements Runnable
       @CommandLine.Mixin
       ControlOptions where = new ControlOptions();
 
+      @Option(names = "--site", description = "the site the command is called at (DBMS_REPCAT / DBMS_OFFLINE_OG: master definition site, new site)")
+      String site;
+
       @Option(names = "--wait", description = "seconds to wait for the server to run the command (default: ${DEFAULT-VALUE})", defaultValue = "10")
       int waitSeconds;
 
@@ -142,7 +145,7 @@ public final class Main implements Runnable
             if (!ReplicationServer.isCommand(command)) {
                throw new IllegalArgumentException("unknown command '" + command + "'; the commands are: " + ReplicationServer.COMMANDS);
             }
-            final long id = control.submit(command);
+            final long id = control.submit(command, site, null); // the operator of the control database is an administrator
             final long until = System.currentTimeMillis() + waitSeconds * 1000L;
             while (System.currentTimeMillis() < until) {
                final ControlDb.Command c = control.command(id);
@@ -201,7 +204,7 @@ public final class Main implements Runnable
          }
       }
 
-      private static Connection open(String url, String what) throws SQLException
+      static Connection open(String url, String what) throws SQLException
       {
          final String real = ReplicationServer.realUrl(url);
          try {
@@ -210,6 +213,40 @@ public final class Main implements Runnable
          catch (SQLException e) {
             throw new SQLException("cannot connect to the " + what + " " + org.replkit.core.changelog.Dialect.redact(real) + ": " + e.getMessage(), e.getSQLState(), e);
          }
+      }
+   }
+
+   @Command(name = "dump-point", description = {"Reads the dump point from a dump itself (its copy of the change log), for lr_dump_marker:",
+                                                "the primary keeps taking writes while it is dumped."})
+   static final class DumpPointCmd implements Callable<Integer>
+   {
+      @CommandLine.ArgGroup(multiplicity = "1")
+      Source from;
+
+      static final class Source
+      {
+         @Option(names = "--url", description = "JDBC URL of a database holding the dump (a restored copy, a snapshot)")
+         String url;
+
+         @Option(names = "--file", description = "a plain SQL dump: pg_dump, mariadb-dump (with the replkit_<db> database) or H2 SCRIPT")
+         Path file;
+      }
+
+      @Override
+      public Integer call() throws Exception
+      {
+         final long p;
+         if (from.file != null) {
+            p = org.replkit.core.changelog.DumpPoint.ofFile(from.file);
+         }
+         else {
+            try (Connection c = VerifyCmd.open(from.url, "dump")) {
+               p = org.replkit.core.changelog.DumpPoint.of(c);
+            }
+         }
+         System.out.println(p);
+         System.err.println("dump point: sequence " + p + "; at the primary run: CALL lr_dump_marker(" + p + ")");
+         return 0;
       }
    }
 }

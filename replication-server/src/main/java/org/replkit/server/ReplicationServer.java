@@ -2,11 +2,16 @@ package org.replkit.server;
 
 import org.replkit.core.changelog.ChangeLogSchema;
 import org.replkit.core.changelog.Dialect;
+import org.replkit.core.changelog.DumpMarker;
 import org.replkit.core.changelog.TableInfo;
 import org.replkit.core.control.ControlDb;
 import org.replkit.core.queue.H2StableQueue;
+import org.replkit.core.queue.Marker;
 import org.replkit.core.queue.StableQueue;
 import org.replkit.jdbc.ReplKitConfig;
+import org.replkit.procs.Commands;
+import org.replkit.procs.Invocation;
+import org.replkit.procs.Registry;
 import org.replkit.server.standby.Standby;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,18 +39,27 @@ public final class ReplicationServer implements AutoCloseable
 {
    private static final Logger LOG = LoggerFactory.getLogger(ReplicationServer.class);
    private static final Pattern SUSPEND_CONN = Pattern.compile("(?i)^\\s*suspend\\s+connection\\s+to\\s+(\\S+)\\s*$");
-   private static final Pattern RESUME_CONN = Pattern.compile("(?i)^\\s*resume\\s+connection\\s+to\\s+(\\S+?)(\\s+skip\\s+transaction)?\\s*$");
+   private static final Pattern RESUME_CONN = Pattern.compile("(?i)^\\s*resume\\s+connection\\s+to\\s+(\\S+?)(?:\\s+skip\\s+(transaction|to\\s+resync\\s+marker))?\\s*$");
+   // the RepAgent's own commands (seed 000 steps 1 and 7); the site may be left out when the server reads one primary
+   private static final Pattern RA_SUSPEND = Pattern.compile("(?i)^\\s*suspend(?:\\s+(\\S+))?\\s*$");
+   private static final Pattern RA_RESUME = Pattern.compile("(?i)^\\s*resume(\\s+resync(?:\\s+(purge|init))?)?(?:\\s+(\\S+))?\\s*$");
+   private static final Pattern RA_INIT = Pattern.compile("(?i)^\\s*ra_init\\s+force(?:\\s+(\\S+))?\\s*$");
+   private static final Pattern START_REP_AGENT = Pattern.compile("(?i)^\\s*(?:exec(?:ute)?\\s+)?sp_start_rep_agent\\s+'?([^',\\s]+)'?\\s*(?:,\\s*'([^']*)')?\\s*;?\\s*$");
+   private static final Pattern DUMP_MARKER = Pattern.compile("(?i)^\\s*lr_dump_marker(?:\\s+(\\d+))?(?:\\s+([^\\s\\d]\\S*))?\\s*$");
    private static final Pattern LOG_TRANSFER = Pattern.compile("(?i)^\\s*(suspend|resume)\\s+log\\s+transfer\\s+from\\s+(\\S+)\\s*$");
    private static final Pattern EXCEPTIONS = Pattern.compile("(?i)^\\s*(?:list\\s+exceptions|rs_helpexception)(?:\\s+(?:for\\s+)?(\\S+))?\\s*$");
    private static final Pattern WHO = Pattern.compile("(?i)^\\s*admin\\s+who\\s*$");
-   static final String COMMANDS = "suspend connection to ds.db | resume connection to ds.db [skip transaction] | suspend log transfer from SITE"
-                                  + " | resume log transfer from SITE | list exceptions [ds.db] | admin who | " + Standby.COMMANDS;
+   static final String COMMANDS = "suspend connection to ds.db | resume connection to ds.db [skip transaction | skip to resync marker]"
+                                  + " | suspend log transfer from SITE | resume log transfer from SITE | suspend [SITE] | resume [resync [purge|init]] [SITE]"
+                                  + " | ra_init force [SITE] | sp_start_rep_agent SITE, 'resync[ purge| init]' | lr_dump_marker [POSITION] [SITE]"
+                                  + " | list exceptions [ds.db] | admin who | " + Standby.COMMANDS;
 
    private final ServerConfig config;
    private final ControlDb control;
    private final StableQueue queue;
    private final Map<String, LogReader> readers = new LinkedHashMap<>();
    private final Map<String, Dsi> dsis = new LinkedHashMap<>();
+   private final Groups groups;
    private final Standby standby;
    private volatile boolean running;
    private Thread housekeeper;
@@ -73,6 +87,7 @@ public final class ReplicationServer implements AutoCloseable
          dsis.put(c.name(), new Dsi(c, queue, control, dialects));
          control.registerConnection(c.name(), realUrl(c.db().url()), String.join(",", c.from()));
       }
+      groups = new Groups(config, control, queue, dsis);
       this.standby = config.standby() == null ? null : new Standby(config.standby());
    }
 
@@ -157,7 +172,11 @@ public final class ReplicationServer implements AutoCloseable
    {
       running = true;
       readers.values().forEach(LogReader::start);
-      dsis.values().forEach(Dsi::start);
+      for (Dsi d : dsis.values()) {
+         // a master receives only once instantiated: until then its changes queue (seed 004)
+         final String site = d.cfg.site();
+         d.start(site == null || groups.isActiveMaster(site) ? null : "site " + site + " is not an instantiated master of any replication group yet");
+      }
       if (standby != null) {
          standby.start();
       }
@@ -176,10 +195,10 @@ public final class ReplicationServer implements AutoCloseable
             for (ControlDb.Command c : control.pendingCommands()) {
                String result;
                try {
-                  result = admin(c.text());
+                  result = admin(c.text(), new Groups.Caller(c.site(), c.user()));
                }
-               catch (IllegalArgumentException e) {
-                  result = "error: " + e.getMessage();
+               catch (RuntimeException e) {
+                  result = "error: " + e.getMessage(); // an unknown command or a wrong state: answered, never retried
                }
                control.commandDone(c.id(), result);
             }
@@ -200,8 +219,80 @@ public final class ReplicationServer implements AutoCloseable
       }
    }
 
-   /** Runs an admin command; returns its answer. Unknown commands or names throw IllegalArgumentException. */
+   /** An admin command from the operator (the CLI, tests): see {@link #admin(String, Groups.Caller)}. */
    public String admin(String command)
+   {
+      return admin(command, Groups.Caller.OPERATOR);
+   }
+
+   /**
+    * Runs an admin command or procedure call (any form marker-procs recognizes) for a caller; returns its
+    * answer. Unknown commands or names throw IllegalArgumentException; a command given in a state where it
+    * makes no sense throws IllegalStateException naming the state (RepException for DBMS_* procedures).
+    */
+   public String admin(String command, Groups.Caller caller)
+   {
+      final List<Invocation> calls;
+      try {
+         calls = Commands.parseAll(command);
+      }
+      catch (SQLException e) {
+         throw new IllegalArgumentException(e.getMessage(), e);
+      }
+      if (calls == null) {
+         return text(command);
+      }
+      final StringBuilder answers = new StringBuilder();
+      for (Invocation inv : calls) { // a BEGIN ... END block runs its calls in order and stops at the first error
+         answers.append(answers.length() > 0 ? "\n" : "").append(invoke(inv, caller));
+      }
+      return answers.toString();
+   }
+
+   private String invoke(Invocation inv, Groups.Caller caller)
+   {
+      final String name = inv.procedure().name();
+      try {
+         if (Groups.handles(name.toUpperCase(Locale.ROOT))) {
+            return groups.call(name.toUpperCase(Locale.ROOT), inv.args(), caller);
+         }
+         if (inv.is(Registry.ADMIN_COMMAND)) {
+            return admin(inv.string(Registry.COMMAND), caller);
+         }
+         if (inv.is("sp_start_rep_agent")) {
+            final LogReader r = reader(inv.string("dbname"), inv.canonicalText());
+            final String mode = inv.string("mode");
+            return mode == null ? r.resume() : r.resumeResync(switch (mode) {
+               case "resync" -> Marker.Mode.NONE;
+               case "resync purge" -> Marker.Mode.PURGE;
+               default -> Marker.Mode.INIT;
+            });
+         }
+         if (inv.is("lr_dump_marker")) {
+            final LogReader r = reader(inv.string("site") != null ? inv.string("site") : caller.site(), inv.canonicalText());
+            return dumpMarker(r, inv.bigint("position"));
+         }
+         if (inv.args().containsKey(Registry.COMMAND)) {
+            return text(inv.string(Registry.COMMAND));
+         }
+         throw new IllegalArgumentException(inv.procedure().signature() + ": this procedure runs at the database, not in the replication server");
+      }
+      catch (SQLException e) {
+         throw new IllegalStateException(e.getMessage(), e);
+      }
+   }
+
+   private String dumpMarker(LogReader r, Long position) throws SQLException
+   {
+      try (Connection c = connect(r.site.db(), "primary " + r.site.name())) {
+         final ChangeLogSchema log = new ChangeLogSchema(r.dialect, ChangeLogSchema.defaultSchema(r.dialect, c));
+         final long p = DumpMarker.request(c, log, position);
+         return "Dump marker requested at sequence " + p + " of " + r.site.name() + ": the log reader sends it after that transaction.";
+      }
+   }
+
+   /** The replication server's own command texts. */
+   private String text(String command)
    {
       if (Standby.isStandbyCommand(command)) {
          if (standby == null) {
@@ -211,18 +302,52 @@ public final class ReplicationServer implements AutoCloseable
       }
       command = Standby.unwrap(command); // ADMIN COMMAND '<text>' runs <text>
       Matcher m;
-      if ((m = SUSPEND_CONN.matcher(command)).matches()) {
-         return dsi(m.group(1)).suspend();
-      }
-      if ((m = RESUME_CONN.matcher(command)).matches()) {
-         return dsi(m.group(1)).resume(m.group(2) != null);
-      }
-      if ((m = LOG_TRANSFER.matcher(command)).matches()) {
-         final LogReader r = readers.get(m.group(2));
-         if (r == null) {
-            throw new IllegalArgumentException("unknown site '" + m.group(2) + "'; the sites are " + readers.keySet());
+      try {
+         if ((m = SUSPEND_CONN.matcher(command)).matches()) {
+            return dsi(m.group(1)).suspend();
          }
-         return m.group(1).equalsIgnoreCase("suspend") ? r.suspend() : r.resume();
+         if ((m = RESUME_CONN.matcher(command)).matches()) {
+            final Dsi d = dsi(m.group(1));
+            if (m.group(2) == null) {
+               return d.resume(false);
+            }
+            return m.group(2).toLowerCase(Locale.ROOT).startsWith("transaction") ? d.resume(true) : d.resumeSkipToResyncMarker();
+         }
+         if ((m = LOG_TRANSFER.matcher(command)).matches()) {
+            final LogReader r = reader(m.group(2), command);
+            return m.group(1).equalsIgnoreCase("suspend") ? r.suspend() : r.resume();
+         }
+         if ((m = RA_SUSPEND.matcher(command)).matches()) {
+            return reader(m.group(1), command).suspend();
+         }
+         if ((m = RA_RESUME.matcher(command)).matches()) {
+            final LogReader r = reader(m.group(3), command);
+            if (m.group(1) == null) {
+               return r.resume();
+            }
+            return r.resumeResync(m.group(2) == null ? Marker.Mode.NONE : Marker.Mode.valueOf(m.group(2).toUpperCase(Locale.ROOT)));
+         }
+         if ((m = RA_INIT.matcher(command)).matches()) {
+            return reader(m.group(1), command).raInitForce();
+         }
+         if ((m = START_REP_AGENT.matcher(command)).matches()) {
+            final String mode = m.group(2) == null ? "" : m.group(2).strip().toLowerCase(Locale.ROOT).replaceAll("\\s+", " ");
+            final LogReader r = reader(m.group(1), command);
+            return switch (mode) {
+               case "" -> r.resume();
+               case "resync" -> r.resumeResync(Marker.Mode.NONE);
+               case "resync purge" -> r.resumeResync(Marker.Mode.PURGE);
+               case "resync init" -> r.resumeResync(Marker.Mode.INIT);
+               default -> throw new IllegalArgumentException("sp_start_rep_agent " + m.group(1) + ": unknown mode '" + m.group(2)
+                                                             + "'; the modes are 'resync', 'resync purge' and 'resync init'");
+            };
+         }
+         if ((m = DUMP_MARKER.matcher(command)).matches()) {
+            return dumpMarker(reader(m.group(2), command), m.group(1) == null ? null : Long.valueOf(m.group(1)));
+         }
+      }
+      catch (SQLException e) {
+         throw new IllegalStateException(e.getMessage(), e);
       }
       final String local = readOnly(control, command);
       if (local != null) {
@@ -231,12 +356,42 @@ public final class ReplicationServer implements AutoCloseable
       throw new IllegalArgumentException("unknown command '" + command.strip() + "'; the commands are: " + COMMANDS);
    }
 
+   /** The log reader a RepAgent command names; the only one when it names none. */
+   private LogReader reader(String site, String command)
+   {
+      if (site == null) {
+         if (readers.size() == 1) {
+            return readers.values().iterator().next();
+         }
+         throw new IllegalArgumentException("'" + command.strip() + "' needs a site: the server reads " + readers.keySet());
+      }
+      final LogReader r = readers.get(site);
+      if (r == null) {
+         throw new IllegalArgumentException("unknown site '" + site + "'; the sites are " + readers.keySet());
+      }
+      return r;
+   }
+
    /** True when the text is a command this server knows (checked before queueing it for the server). */
    public static boolean isCommand(String command)
    {
-      command = Standby.unwrap(command);
-      return Standby.isStandbyCommand(command) || SUSPEND_CONN.matcher(command).matches() || RESUME_CONN.matcher(command).matches() || LOG_TRANSFER.matcher(command).matches()
-             || EXCEPTIONS.matcher(command).matches() || WHO.matcher(command).matches();
+      if (Standby.isStandbyCommand(Standby.unwrap(command))) {
+         return true;
+      }
+      try {
+         if (Commands.parseAll(command) != null) {
+            return true;
+         }
+      }
+      catch (SQLException e) {
+         throw new IllegalArgumentException(e.getMessage(), e); // a call with wrong arguments: say so before queueing it
+      }
+      for (Pattern p : List.of(SUSPEND_CONN, RESUME_CONN, LOG_TRANSFER, RA_SUSPEND, RA_RESUME, RA_INIT, START_REP_AGENT, DUMP_MARKER, EXCEPTIONS, WHO)) {
+         if (p.matcher(command).matches()) {
+            return true;
+         }
+      }
+      return false;
    }
 
    /** Commands answered from the control database alone (the CLI runs them without a server); null for others. */
@@ -278,6 +433,17 @@ public final class ReplicationServer implements AutoCloseable
          throw new IllegalArgumentException("unknown connection '" + name + "'; the connections are " + dsis.keySet());
       }
       return d;
+   }
+
+   /** A DBMS_REPCAT / DBMS_OFFLINE_OG procedure (see {@link Groups}). */
+   String call(String procedure, Map<String, Object> args, Groups.Caller caller)
+   {
+      try {
+         return groups.call(procedure, args, caller);
+      }
+      catch (SQLException e) {
+         throw new IllegalStateException(procedure + ": " + e.getMessage(), e);
+      }
    }
 
    /** The hot-standby pair's command handler, or null when none is configured. */

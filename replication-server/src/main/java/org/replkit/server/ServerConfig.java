@@ -25,12 +25,24 @@ import java.util.regex.Pattern;
  * Every problem is reported as a {@link ConfigException} naming the key and what is wrong; {@code ${VAR}}
  * in any value is replaced by that environment variable (credentials never need to be in the file).
  */
-public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> connections, Standby standby)
+public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> connections, Set<String> administrators, Standby standby)
 {
-   /** A configuration without a standby pair. */
+   /** A configuration without a standby pair or administrators. */
    public ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> connections)
    {
-      this(queue, control, sites, connections, null);
+      this(queue, control, sites, connections, Set.of(), null);
+   }
+
+   /** Replication groups: {@code administrators} may run DBMS_REPCAT and DBMS_OFFLINE_OG through the driver. */
+   public ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> connections, Set<String> administrators)
+   {
+      this(queue, control, sites, connections, administrators, null);
+   }
+
+   /** With a standby pair. */
+   public ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> connections, Standby standby)
+   {
+      this(queue, control, sites, connections, Set.of(), standby);
    }
 
    /** A database reached by JDBC. The URL may be a {@code jdbc:replkit:} URL; the server uses the real one. */
@@ -46,9 +58,28 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
    /**
     * A replicate connection (DSI) named {@code dataserver.database}, applying the transactions of the
     * sites in {@code from}. {@code schema}: the replicate schema to apply into (null: the connection's own).
+    * {@code site}: the master site this connection delivers to, in multi-master replication groups (null: a replicate);
+    * its updates and deletes then detect conflicts. {@code conflicts}: per table, the column on which the latest
+    * timestamp wins a conflict (tables not named suspend the connection on a conflict).
     */
-   public record Conn(String name, Db db, Set<String> from, String schema, int groupTransactions, int groupRows)
+   public record Conn(String name, Db db, Set<String> from, String schema, int groupTransactions, int groupRows, String site,
+                      Map<String, String> conflicts)
    {
+      public Conn(String name, Db db, Set<String> from, String schema, int groupTransactions, int groupRows)
+      {
+         this(name, db, from, schema, groupTransactions, groupRows, null, Map.of());
+      }
+
+      public Conn(String name, Db db, Set<String> from, String schema, int groupTransactions, int groupRows, String site)
+      {
+         this(name, db, from, schema, groupTransactions, groupRows, site, Map.of());
+      }
+   }
+
+   /** The connection delivering to a master site, or null. */
+   public Conn connectionTo(String site)
+   {
+      return connections.stream().filter(c -> site.equals(c.site())).findFirst().orElse(null);
    }
 
    /**
@@ -106,7 +137,7 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
 
    static ServerConfig parse(Map<?, ?> m, Path base, UnaryOperator<String> env)
    {
-      known(m, "", "queue", "control", "sites", "connections", "standby");
+      known(m, "", "queue", "control", "sites", "connections", "administrators", "standby");
       final Path queue = base.resolve(str(m, "queue", "", env, "replkit-data/queue"));
       final Db control = m.get("control") == null
                          ? new Db("jdbc:h2:file:" + base.resolve("replkit-data/control").toAbsolutePath() + ";AUTO_SERVER=TRUE", null, null)
@@ -130,7 +161,7 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
       for (Object o : list(m, "connections")) {
          final String where = "connections[" + i++ + "]";
          final Map<?, ?> c = map(o, where);
-         known(c, where + ".", "name", "url", "user", "password", "from", "schema", "groupTransactions", "groupRows");
+         known(c, where + ".", "name", "url", "user", "password", "from", "schema", "groupTransactions", "groupRows", "site", "conflicts");
          final String name = required(c, "name", where, env);
          if (!CONNECTION_NAME.matcher(name).matches()) {
             throw new ConfigException(where + ": connection name '" + name + "' must be dataserver.database (one dot), e.g. pg2.orders");
@@ -155,14 +186,28 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
          if (from.isEmpty()) {
             throw new ConfigException(where + ": no site to replicate from (define sites, or list them in from)");
          }
+         final String target = c.get("site") == null ? null : str(c, "site", where, env, null);
+         if (target != null && !names.contains(target)) {
+            throw new ConfigException(where + ".site: unknown site '" + target + "'; the sites are " + names);
+         }
+         if (target != null && from.contains(target)) {
+            throw new ConfigException(where + ".site: " + target + " is also in from: a master must not receive its own changes back (list the other masters)");
+         }
          conns.add(new Conn(name, db(c, where, env, Set.of()), from, c.get("schema") == null ? null : str(c, "schema", where, env, null),
-                            (int) num(c, "groupTransactions", where, env, 50), (int) num(c, "groupRows", where, env, 5000)));
+                            (int) num(c, "groupTransactions", where, env, 50), (int) num(c, "groupRows", where, env, 5000), target,
+                            conflicts(c, where, target)));
       }
       final Standby standby = m.get("standby") == null ? null : standby(map(m.get("standby"), "standby"), sites, base, env);
       if (sites.isEmpty() && conns.isEmpty() && standby == null) {
          throw new ConfigException("the configuration has no sites, no connections and no standby: nothing to replicate");
       }
-      return new ServerConfig(queue, control, List.copyOf(sites), List.copyOf(conns), standby);
+      final Set<String> admins = new LinkedHashSet<>();
+      if (m.get("administrators") != null) {
+         for (Object a : list(m, "administrators")) {
+            admins.add(String.valueOf(a));
+         }
+      }
+      return new ServerConfig(queue, control, List.copyOf(sites), List.copyOf(conns), Set.copyOf(admins), standby);
    }
 
    private static Standby standby(Map<?, ?> m, List<Site> sites, Path base, UnaryOperator<String> env)
@@ -293,6 +338,24 @@ public record ServerConfig(Path queue, Db control, List<Site> sites, List<Conn> 
       catch (NumberFormatException e) {
          throw new ConfigException(where + "." + key + ": expected a positive whole number, found '" + v + "'");
       }
+   }
+
+   /** {@code conflicts: {parts: updated_at}}: latest timestamp wins on parts.updated_at. */
+   private static Map<String, String> conflicts(Map<?, ?> c, String where, String target)
+   {
+      final Object o = c.get("conflicts");
+      if (o == null) {
+         return Map.of();
+      }
+      if (!(o instanceof Map<?, ?> m)) {
+         throw new ConfigException(where + ".conflicts: expected a mapping of table to timestamp column (latest timestamp wins), e.g. {parts: updated_at}");
+      }
+      if (target == null) {
+         throw new ConfigException(where + ".conflicts: conflicts are detected on connections to a master site only: set " + where + ".site");
+      }
+      final Map<String, String> out = new java.util.LinkedHashMap<>();
+      m.forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
+      return Map.copyOf(out);
    }
 
    private static List<?> list(Map<?, ?> m, String key)

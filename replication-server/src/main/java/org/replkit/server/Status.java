@@ -27,13 +27,17 @@ final class Status
       table(sb, sites);
       sb.append('\n');
       final List<String[]> conns = new ArrayList<>();
-      conns.add(new String[] {"CONNECTION", "STATE", "FROM", "LAST OQID", "APPLIED", "QUEUE CURSOR", "QUEUE DEPTH", "LAG MS", "UPDATED"});
+      conns.add(new String[] {"CONNECTION", "STATE", "FROM", "LAST OQID", "APPLIED", "REJECTED", "QUEUE CURSOR", "QUEUE DEPTH", "LAG MS", "UPDATED"});
       final List<String> problems = new ArrayList<>();
       for (ControlDb.Conn c : control.connections()) {
          conns.add(new String[] {c.name(), c.state(), c.origins(), c.lastOrigin() == null ? "-" : c.lastOrigin() + ":" + c.lastSeq(),
-                                 String.valueOf(c.applied()), String.valueOf(c.cursor()), String.valueOf(c.depth()), String.valueOf(c.lagMs()), String.valueOf(c.updated())});
+                                 String.valueOf(c.applied()), String.valueOf(c.rejected()), String.valueOf(c.cursor()), String.valueOf(c.depth()), String.valueOf(c.lagMs()), String.valueOf(c.updated())});
          if (c.failing() != null || c.error() != null) {
             problems.add(c.name() + (c.failing() != null ? " failing transaction " + c.failing() : "") + ": " + c.error());
+         }
+         if (c.reloaded() != null) {
+            problems.add(c.name() + ": suspended at a marker; once the replicate is reloaded, 'resume connection to " + c.name()
+                         + "' records it at " + c.reloaded() + " and applies what followed");
          }
       }
       table(sb, conns);

@@ -51,6 +51,7 @@ import java.util.UUID;
  */
 public final class TxApplier
 {
+   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TxApplier.class);
    private static final int MAX_BATCH = 1000;
 
    private final Connection target;
@@ -67,6 +68,12 @@ public final class TxApplier
    private List<String> pendingKey;
    private Dialect pendingFrom;
    private final List<String> pendingColumns = new ArrayList<>();
+   private final List<org.replkit.core.changelog.Oqid> pendingTx = new ArrayList<>();
+   private org.replkit.core.changelog.Oqid current;
+   /** Multi-master: updates and deletes also match the before image; a row changed here is a conflict. */
+   private boolean detectConflicts;
+   /** Conflict resolution per table (upper-case name): latest timestamp wins on this column. */
+   private Map<String, String> latestWins = Map.of();
 
    public TxApplier(Connection target, Dialect to, String schema)
    {
@@ -75,9 +82,22 @@ public final class TxApplier
       this.schema = schema;
    }
 
+   /**
+    * Turns on conflict detection (a connection to a master site): an update or delete applies only where
+    * the row still equals the transaction's before image. {@code latestWins}: tables whose conflicts are
+    * resolved by keeping the row with the later value of the named column; others suspend the connection.
+    */
+   void detectConflicts(Map<String, String> latestWins)
+   {
+      this.detectConflicts = true;
+      this.latestWins = new HashMap<>();
+      latestWins.forEach((t, c) -> this.latestWins.put(t.toUpperCase(Locale.ROOT), c));
+   }
+
    /** Applies one transaction's records (the caller commits). {@code from}: the primary's dialect. */
    public void apply(QueuedTransaction q, Dialect from) throws SQLException
    {
+      current = q.tx().oqid();
       for (Change ch : q.tx().changes()) {
          switch (ch.op()) {
             case DDL -> {
@@ -110,6 +130,10 @@ public final class TxApplier
          final int[] counts = ps.executeBatch();
          for (int i = 0; i < counts.length; i++) {
             final Change ch = pendingChanges.get(i);
+            if (detectConflicts && ch.op() != Change.Op.INSERT && counts[i] == 0) {
+               conflict(ch, pendingTables.get(i), pendingTx.get(i), pendingFrom);
+               continue;
+            }
             if (ch.op() != Change.Op.INSERT && counts[i] != 1 && counts[i] != Statement.SUCCESS_NO_INFO) {
                throw new ApplyException(ch.op().name().toLowerCase(Locale.ROOT) + " of " + ch.table() + " key " + key(pendingTables.get(i), ch.before())
                                         + " found " + counts[i] + " rows at the replicate, expected 1: the replicate differs from the primary", null);
@@ -131,8 +155,102 @@ public final class TxApplier
       finally {
          pendingChanges.clear();
          pendingTables.clear();
+         pendingTx.clear();
       }
    }
+
+   /**
+    * An update or delete found its row changed here (or gone). With "latest timestamp wins" configured
+    * for the table, the row with the later timestamp stays; otherwise the connection suspends, naming
+    * the row, the incoming transaction, and the row as this master has it.
+    */
+   private void conflict(Change ch, TableInfo t, org.replkit.core.changelog.Oqid tx, Dialect from) throws SQLException
+   {
+      final Map<String, Object> before = Json.parseObject(ch.before());
+      final StringBuilder sql = new StringBuilder("SELECT * FROM ").append(table(from, t.name()));
+      where(sql, t, from, List.of());
+      final Map<String, Object> here = new java.util.LinkedHashMap<>();
+      try (PreparedStatement ps = target.prepareStatement(sql.toString())) {
+         int i = 1;
+         for (String k : t.key()) {
+            bind(ps, i++, kind(t, k), before.get(k), from);
+         }
+         try (java.sql.ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+               for (int c = 1; c <= rs.getMetaData().getColumnCount(); c++) {
+                  here.put(rs.getMetaData().getColumnLabel(c), rs.getObject(c));
+               }
+            }
+         }
+      }
+      final String column = latestWins.get(t.name().toUpperCase(Locale.ROOT));
+      if (column != null && !here.isEmpty()) {
+         final Map<String, Object> incoming = ch.op() == Change.Op.UPDATE ? Json.parseObject(ch.after()) : before;
+         final Object mine = valueIgnoreCase(here, column);
+         final Object theirs = valueIgnoreCase(incoming, column);
+         if (mine != null && theirs != null && later(theirs, mine)) {
+            final StringBuilder force = new StringBuilder(ch.op() == Change.Op.UPDATE ? "UPDATE " : "DELETE FROM ").append(table(from, t.name()));
+            int i = 1;
+            if (ch.op() == Change.Op.UPDATE) {
+               force.append(" SET ");
+               int n = 0;
+               for (String col : incoming.keySet()) {
+                  force.append(n++ > 0 ? ", " : "").append(to.quote(name(from, col))).append(" = ?");
+               }
+            }
+            where(force, t, from, List.of());
+            try (PreparedStatement ps = target.prepareStatement(force.toString())) {
+               if (ch.op() == Change.Op.UPDATE) {
+                  for (var e : incoming.entrySet()) {
+                     bind(ps, i++, kind(t, e.getKey()), e.getValue(), from);
+                  }
+               }
+               for (String k : t.key()) {
+                  bind(ps, i++, kind(t, k), before.get(k), from);
+               }
+               ps.executeUpdate();
+            }
+            LOG.info("conflict on {} key {} resolved: transaction {} is later on {} and wins", t.name(), key(t, ch.before()), tx, column);
+            return;
+         }
+         LOG.info("conflict on {} key {} resolved: this master's row is later on {} and stays; transaction {} loses", t.name(), key(t, ch.before()), column, tx);
+         return;
+      }
+      throw new ApplyException("conflict: " + ch.op().name().toLowerCase(Locale.ROOT) + " of " + t.name() + " key " + key(t, ch.before())
+                               + " by transaction " + tx + " expected the row " + ch.before() + " but this master has "
+                               + (here.isEmpty() ? "no such row" : here) + " (changed here by a local transaction). Resolve it by hand and"
+                               + " resume, skip the transaction, or configure 'latest timestamp wins' for the table (connections[].conflicts)", null);
+   }
+
+   private static Object valueIgnoreCase(Map<String, Object> m, String column)
+   {
+      for (var e : m.entrySet()) {
+         if (e.getKey().equalsIgnoreCase(column)) {
+            return e.getValue();
+         }
+      }
+      return null;
+   }
+
+   /** True when the incoming image's value (JSON text form) is later than the value this master holds. */
+   private static boolean later(Object theirs, Object mine)
+   {
+      final String t = theirs.toString();
+      if (mine instanceof java.sql.Timestamp ts) {
+         return java.time.LocalDateTime.parse(t.replace(' ', 'T')).isAfter(ts.toLocalDateTime());
+      }
+      if (mine instanceof java.time.LocalDateTime m) {
+         return java.time.LocalDateTime.parse(t.replace(' ', 'T')).isAfter(m);
+      }
+      if (mine instanceof java.time.OffsetDateTime m) {
+         return java.time.OffsetDateTime.parse(t.replace(' ', 'T')).isAfter(m);
+      }
+      if (mine instanceof Number) {
+         return new java.math.BigDecimal(t).compareTo(new java.math.BigDecimal(mine.toString())) > 0;
+      }
+      return t.compareTo(mine.toString()) > 0;
+   }
+
 
    private void row(Change ch, TableInfo t, Dialect from) throws SQLException
    {
@@ -163,11 +281,11 @@ public final class TxApplier
             for (String col : image.keySet()) {
                sql.append(n++ > 0 ? ", " : "").append(to.quote(name(from, col))).append(" = ?");
             }
-            where(sql, t, from);
+            where(sql, t, from, compared(t, before));
          }
          default -> {
             sql.append("DELETE FROM ").append(name);
-            where(sql, t, from);
+            where(sql, t, from, compared(t, before));
          }
       }
       final String text = sql.toString();
@@ -225,18 +343,44 @@ public final class TxApplier
          for (String k : t.key()) {
             bind(ps, i++, kind(t, k), before.get(k), from);
          }
+         for (String col : compared(t, before)) {
+            bind(ps, i++, kind(t, col), before.get(col), from);
+         }
       }
       ps.addBatch();
       pendingChanges.add(ch);
       pendingTables.add(t);
+      pendingTx.add(current);
    }
 
-   private void where(StringBuilder sql, TableInfo t, Dialect from)
+   private void where(StringBuilder sql, TableInfo t, Dialect from, List<String> compared)
    {
       sql.append(" WHERE ");
       for (int k = 0; k < t.key().size(); k++) {
          sql.append(k > 0 ? " AND " : "").append(to.quote(name(from, t.key().get(k)))).append(" = ?");
       }
+      for (String col : compared) {
+         sql.append(" AND ").append(to.quote(name(from, col))).append(to == Dialect.MARIADB ? " <=> ?" : " IS NOT DISTINCT FROM ?");
+      }
+   }
+
+   /**
+    * The before-image columns an update or delete also matches when detecting conflicts: not the key
+    * (already matched), and only kinds that compare exactly after a round trip between databases.
+    */
+   private List<String> compared(TableInfo t, Map<String, Object> before)
+   {
+      if (!detectConflicts || before == null) {
+         return List.of();
+      }
+      final List<String> out = new ArrayList<>();
+      for (String col : before.keySet()) {
+         final ColumnKind k = kind(t, col);
+         if (!t.key().contains(col) && k != ColumnKind.JSON && k != ColumnKind.BINARY && k != ColumnKind.OTHER && k != ColumnKind.TIMESTAMP_TZ) {
+            out.add(col);
+         }
+      }
+      return out;
    }
 
    private static TableInfo table(QueuedTransaction q, Change ch) throws ApplyException
@@ -352,6 +496,7 @@ public final class TxApplier
       pending = null;
       pendingChanges.clear();
       pendingTables.clear();
+      pendingTx.clear();
    }
 
    public void close()

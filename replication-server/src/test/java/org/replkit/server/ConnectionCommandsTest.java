@@ -90,7 +90,8 @@ class ConnectionCommandsTest
             assertTrue(ex.get(0).transaction().contains("two"), ex.get(0).transaction());
             assertTrue(server.admin("list exceptions " + name).contains("transaction S1:" + failingSeq));
             assertEquals(failingSeq + 1, Harness.lastCommit(replicate, "S1"));
-            assertTrue(server.admin("resume connection to " + name + " skip transaction").contains("nothing to skip"));
+            final IllegalStateException noSkip = assertThrows(IllegalStateException.class, () -> server.admin("resume connection to " + name + " skip transaction"));
+            assertTrue(noSkip.getMessage().contains("is ACTIVE with no failing transaction"), noSkip.getMessage());
 
             // suspend: nothing applied until resumed, and the suspension survives a restart
             assertTrue(server.admin("suspend connection to " + name).contains("suspended"));

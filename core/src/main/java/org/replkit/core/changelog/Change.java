@@ -18,7 +18,9 @@ public record Change(Op op, String schema, String table, String before, String a
       UPDATE('U'),
       DELETE('D'),
       TRUNCATE('T'),
-      DDL('S');
+      DDL('S'),
+      /** A resync or dump marker: made by the log reader, never by capture (see org.replkit.core.queue.Marker). */
+      MARKER('M');
 
       public final char code;
 

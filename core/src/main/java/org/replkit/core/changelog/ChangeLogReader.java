@@ -181,6 +181,18 @@ public final class ChangeLogReader
    }
 
    /**
+    * The truncation point: the oldest commit the log still holds (its records may be gone, the row stays),
+    * 0 when the log holds none. Everything above it can still be read.
+    */
+   public long truncationPoint(Connection c) throws SQLException
+   {
+      try (PreparedStatement ps = c.prepareStatement("SELECT MIN(seq) FROM " + log.table("rk_commit"));
+           ResultSet rs = ps.executeQuery()) {
+         return rs.next() ? rs.getLong(1) : 0L;
+      }
+   }
+
+   /**
     * The highest sequence whose records truncation deleted (0 when never): the log holds every committed
     * transaction above it.
     */

@@ -30,7 +30,7 @@ public final class ControlDb implements AutoCloseable
    }
 
    public record Conn(String name, String url, String origins, String state, String lastOrigin, long lastSeq, long applied,
-                      long lagMs, long depth, long cursor, String failing, String error, Instant updated)
+                      long lagMs, long depth, long cursor, String failing, String error, Instant updated, long rejected, String reloaded)
    {
    }
 
@@ -38,7 +38,8 @@ public final class ControlDb implements AutoCloseable
    {
    }
 
-   public record Command(long id, String text, Instant issued, Instant done, String result)
+   /** A queued admin command; {@code site} and {@code user} say who sent it through the driver (null from the CLI). */
+   public record Command(long id, String text, Instant issued, Instant done, String result, String site, String user)
    {
    }
 
@@ -75,10 +76,38 @@ public final class ControlDb implements AutoCloseable
                     + " state VARCHAR(32) NOT NULL, last_origin VARCHAR(128), last_seq BIGINT NOT NULL DEFAULT 0, applied BIGINT NOT NULL DEFAULT 0,"
                     + " lag_ms BIGINT NOT NULL DEFAULT 0, depth BIGINT NOT NULL DEFAULT 0, queue_cursor BIGINT NOT NULL DEFAULT 0, failing VARCHAR(200),"
                     + " error VARCHAR(4000), updated_at " + ts + ")");
+         // resync (seeds 000, 002): transactions rejected while waiting for the dump marker, and the position a reload holds
+         st.execute("ALTER TABLE rs_connections ADD COLUMN IF NOT EXISTS rejected BIGINT DEFAULT 0 NOT NULL");
+         st.execute("ALTER TABLE rs_connections ADD COLUMN IF NOT EXISTS reloaded VARCHAR(200)");
+         // replication groups (seed 004): the group, its tables, its master sites and their instantiation state
+         st.execute("CREATE TABLE IF NOT EXISTS rs_groups (gname VARCHAR(128) NOT NULL PRIMARY KEY, masterdef VARCHAR(128) NOT NULL,"
+                    + " state VARCHAR(32) NOT NULL)");
+         st.execute("CREATE TABLE IF NOT EXISTS rs_group_objects (gname VARCHAR(128) NOT NULL, sname VARCHAR(128) NOT NULL,"
+                    + " oname VARCHAR(128) NOT NULL, PRIMARY KEY (gname, sname, oname))");
+         st.execute("CREATE TABLE IF NOT EXISTS rs_group_masters (gname VARCHAR(128) NOT NULL, site VARCHAR(128) NOT NULL,"
+                    + " state VARCHAR(32) NOT NULL, PRIMARY KEY (gname, site))");
          st.execute("CREATE TABLE IF NOT EXISTS rs_exceptions (id " + id + " PRIMARY KEY, connection_name VARCHAR(256) NOT NULL,"
                     + " oqid VARCHAR(200) NOT NULL, committed_at " + ts + ", error VARCHAR(4000), tx_text " + text + ", logged_at " + ts + ")");
          st.execute("CREATE TABLE IF NOT EXISTS rs_commands (id " + id + " PRIMARY KEY, command VARCHAR(1000) NOT NULL, issued_at " + ts + ","
-                    + " done_at " + ts + ", result VARCHAR(4000))");
+                    + " done_at " + ts + ", result VARCHAR(4000), site VARCHAR(128), user_name VARCHAR(128), claimed_at " + ts + ")");
+      }
+      addCommandColumns(ts);
+   }
+
+   /** A control database created before commands carried their caller and claim gets those columns. */
+   private void addCommandColumns(String ts) throws SQLException
+   {
+      try (Statement st = c.createStatement()) {
+         st.executeQuery("SELECT site, user_name, claimed_at FROM rs_commands WHERE 1 = 0").close();
+         return;
+      }
+      catch (SQLException older) {
+         // the columns are missing: added below (asking first avoids ALTER TABLE's exclusive lock on every open)
+      }
+      try (Statement st = c.createStatement()) {
+         for (String col : List.of("site VARCHAR(128)", "user_name VARCHAR(128)", "claimed_at " + ts)) {
+            st.execute("ALTER TABLE rs_commands ADD COLUMN IF NOT EXISTS " + col);
+         }
       }
    }
 
@@ -125,6 +154,104 @@ public final class ControlDb implements AutoCloseable
       return out;
    }
 
+   // ---- replication groups ----
+
+   public record Group(String name, String masterdef, String state)
+   {
+   }
+
+   public synchronized Group group(String gname) throws SQLException
+   {
+      try (PreparedStatement ps = c.prepareStatement("SELECT gname, masterdef, state FROM rs_groups WHERE gname = ?")) {
+         ps.setString(1, gname);
+         try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? new Group(rs.getString(1), rs.getString(2), rs.getString(3)) : null;
+         }
+      }
+   }
+
+   public synchronized List<Group> groups() throws SQLException
+   {
+      final List<Group> out = new ArrayList<>();
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT gname, masterdef, state FROM rs_groups ORDER BY gname")) {
+         while (rs.next()) {
+            out.add(new Group(rs.getString(1), rs.getString(2), rs.getString(3)));
+         }
+      }
+      return out;
+   }
+
+   /** Creates a group with its master definition site as its first (active) master. */
+   public synchronized void createGroup(String gname, String masterdef, String state, String masterState) throws SQLException
+   {
+      final boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+         update("INSERT INTO rs_groups (gname, masterdef, state) VALUES (?, ?, ?)", gname, masterdef, state);
+         update("INSERT INTO rs_group_masters (gname, site, state) VALUES (?, ?, ?)", gname, masterdef, masterState);
+         c.commit();
+      }
+      catch (SQLException e) {
+         c.rollback();
+         throw e;
+      }
+      finally {
+         c.setAutoCommit(auto);
+      }
+   }
+
+   public synchronized void groupState(String gname, String state) throws SQLException
+   {
+      update("UPDATE rs_groups SET state = ? WHERE gname = ?", state, gname);
+   }
+
+   public synchronized void addGroupObject(String gname, String sname, String oname) throws SQLException
+   {
+      update("INSERT INTO rs_group_objects (gname, sname, oname) VALUES (?, ?, ?)", gname, sname, oname);
+   }
+
+   /** The group's tables, each {schema, name}. */
+   public synchronized List<String[]> groupObjects(String gname) throws SQLException
+   {
+      final List<String[]> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT sname, oname FROM rs_group_objects WHERE gname = ? ORDER BY sname, oname")) {
+         ps.setString(1, gname);
+         try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+               out.add(new String[] {rs.getString(1), rs.getString(2)});
+            }
+         }
+      }
+      return out;
+   }
+
+   /** Master sites of a group and their states, in the order they were added. */
+   public synchronized java.util.Map<String, String> groupMasters(String gname) throws SQLException
+   {
+      final java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT site, state FROM rs_group_masters WHERE gname = ? ORDER BY site")) {
+         ps.setString(1, gname);
+         try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+               out.put(rs.getString(1), rs.getString(2));
+            }
+         }
+      }
+      return out;
+   }
+
+   public synchronized void masterState(String gname, String site, String state) throws SQLException
+   {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE rs_group_masters SET state = ? WHERE gname = ? AND site = ?")) {
+         ps.setString(1, state);
+         ps.setString(2, gname);
+         ps.setString(3, site);
+         if (ps.executeUpdate() == 0) {
+            update("INSERT INTO rs_group_masters (gname, site, state) VALUES (?, ?, ?)", gname, site, state);
+         }
+      }
+   }
+
    // ---- connections (DSI) ----
 
    public synchronized void registerConnection(String name, String url, String origins) throws SQLException
@@ -145,10 +272,11 @@ public final class ControlDb implements AutoCloseable
 
    /** A connection's state; {@code cursor} is its stable-queue cursor (the queue keeps the authoritative copy). */
    public synchronized void connectionState(String name, String state, Oqid last, long applied, long lagMs, long depth, long cursor, Oqid failing,
-                                            String error) throws SQLException
+                                            String error, long rejected, Oqid reloaded) throws SQLException
    {
       try (PreparedStatement ps = c.prepareStatement("UPDATE rs_connections SET state = ?, last_origin = ?, last_seq = ?, applied = ?, lag_ms = ?,"
-                                                     + " depth = ?, queue_cursor = ?, failing = ?, error = ?, updated_at = ? WHERE name = ?")) {
+                                                     + " depth = ?, queue_cursor = ?, failing = ?, error = ?, updated_at = ?, rejected = ?, reloaded = ?"
+                                                     + " WHERE name = ?")) {
          ps.setString(1, state);
          ps.setString(2, last == null ? null : last.site());
          ps.setLong(3, last == null ? 0 : last.seq());
@@ -159,7 +287,9 @@ public final class ControlDb implements AutoCloseable
          ps.setString(8, failing == null ? null : failing.toString());
          ps.setString(9, clip(error));
          ps.setTimestamp(10, now());
-         ps.setString(11, name);
+         ps.setLong(11, rejected);
+         ps.setString(12, reloaded == null ? null : reloaded.toString());
+         ps.setString(13, name);
          ps.executeUpdate();
       }
    }
@@ -179,10 +309,11 @@ public final class ControlDb implements AutoCloseable
       final List<Conn> out = new ArrayList<>();
       try (Statement st = c.createStatement();
            ResultSet rs = st.executeQuery("SELECT name, url, origins, state, last_origin, last_seq, applied, lag_ms, depth, queue_cursor, failing,"
-                                          + " error, updated_at FROM rs_connections ORDER BY name")) {
+                                          + " error, updated_at, rejected, reloaded FROM rs_connections ORDER BY name")) {
          while (rs.next()) {
             out.add(new Conn(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getLong(6), rs.getLong(7),
-                             rs.getLong(8), rs.getLong(9), rs.getLong(10), rs.getString(11), rs.getString(12), instant(rs.getTimestamp(13))));
+                             rs.getLong(8), rs.getLong(9), rs.getLong(10), rs.getString(11), rs.getString(12), instant(rs.getTimestamp(13)),
+                             rs.getLong(14), rs.getString(15)));
          }
       }
       return out;
@@ -226,11 +357,23 @@ public final class ControlDb implements AutoCloseable
    // ---- admin commands ----
 
    /** Queues a command for the running server; returns its id. */
-   public synchronized long submit(String command) throws SQLException
+   public long submit(String command) throws SQLException
    {
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO rs_commands (command, issued_at) VALUES (?, ?)", new String[] {"id"})) {
+      return submit(command, null, null);
+   }
+
+   /**
+    * Queues a command sent by {@code user} from site {@code site} (the driver fills both; the server's
+    * rules about where a command may be called from and by whom read them); returns its id.
+    */
+   public synchronized long submit(String command, String site, String user) throws SQLException
+   {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO rs_commands (command, issued_at, site, user_name) VALUES (?, ?, ?, ?)",
+                                                     new String[] {"id"})) {
          ps.setString(1, command);
          ps.setTimestamp(2, now());
+         ps.setString(3, site);
+         ps.setString(4, user);
          ps.executeUpdate();
          try (ResultSet rs = ps.getGeneratedKeys()) {
             rs.next();
@@ -239,16 +382,45 @@ public final class ControlDb implements AutoCloseable
       }
    }
 
+   /**
+    * The commands waiting for a server, oldest first, each claimed for the caller: a command is handed
+    * out once, and a claimed command can no longer be {@link #withdraw withdrawn}. So a client that gave
+    * up waiting and withdrew its command is never surprised by a late server running it. (A server that
+    * dies between claiming and {@link #commandDone} leaves the command claimed and not done.)
+    */
    public synchronized List<Command> pendingCommands() throws SQLException
    {
-      final List<Command> out = new ArrayList<>();
+      final List<Command> waiting = new ArrayList<>();
       try (Statement st = c.createStatement();
-           ResultSet rs = st.executeQuery("SELECT id, command, issued_at FROM rs_commands WHERE done_at IS NULL ORDER BY id")) {
+           ResultSet rs = st.executeQuery("SELECT id, command, issued_at, site, user_name FROM rs_commands WHERE done_at IS NULL AND claimed_at IS NULL"
+                                          + " ORDER BY id")) {
          while (rs.next()) {
-            out.add(new Command(rs.getLong(1), rs.getString(2), instant(rs.getTimestamp(3)), null, null));
+            waiting.add(new Command(rs.getLong(1), rs.getString(2), instant(rs.getTimestamp(3)), null, null, rs.getString(4), rs.getString(5)));
+         }
+      }
+      final List<Command> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("UPDATE rs_commands SET claimed_at = ? WHERE id = ? AND claimed_at IS NULL AND done_at IS NULL")) {
+         for (Command w : waiting) {
+            ps.setTimestamp(1, now());
+            ps.setLong(2, w.id());
+            if (ps.executeUpdate() == 1) { // 0: withdrawn, or claimed by another server, since the SELECT
+               out.add(w);
+            }
          }
       }
       return out;
+   }
+
+   /**
+    * Takes back a command no server has claimed yet; false when one has (it runs, or ran). One statement,
+    * so it cannot interleave with a claim.
+    */
+   public synchronized boolean withdraw(long id) throws SQLException
+   {
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM rs_commands WHERE id = ? AND claimed_at IS NULL AND done_at IS NULL")) {
+         ps.setLong(1, id);
+         return ps.executeUpdate() == 1;
+      }
    }
 
    public synchronized void commandDone(long id, String result) throws SQLException
@@ -263,10 +435,11 @@ public final class ControlDb implements AutoCloseable
 
    public synchronized Command command(long id) throws SQLException
    {
-      try (PreparedStatement ps = c.prepareStatement("SELECT id, command, issued_at, done_at, result FROM rs_commands WHERE id = ?")) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT id, command, issued_at, done_at, result, site, user_name FROM rs_commands WHERE id = ?")) {
          ps.setLong(1, id);
          try (ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? new Command(rs.getLong(1), rs.getString(2), instant(rs.getTimestamp(3)), instant(rs.getTimestamp(4)), rs.getString(5)) : null;
+            return rs.next() ? new Command(rs.getLong(1), rs.getString(2), instant(rs.getTimestamp(3)), instant(rs.getTimestamp(4)), rs.getString(5),
+                                           rs.getString(6), rs.getString(7)) : null;
          }
       }
    }

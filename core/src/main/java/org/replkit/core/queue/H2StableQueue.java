@@ -36,6 +36,7 @@ public final class H2StableQueue implements StableQueue
    private final Connection writer;
    private final Connection reader;
    private final Map<String, Oqid> last = new HashMap<>();
+   private final Map<String, Long> lastDump = new HashMap<>();
    private final Object appended = new Object();
    private long appends;
 
@@ -62,6 +63,12 @@ public final class H2StableQueue implements StableQueue
                        + " origin VARCHAR(128) NOT NULL, seq BIGINT NOT NULL, rows_n INT NOT NULL, body VARBINARY NOT NULL)");
             st.execute("CREATE TABLE IF NOT EXISTS rq_origin (origin VARCHAR(128) PRIMARY KEY, last_seq BIGINT NOT NULL)");
             st.execute("CREATE TABLE IF NOT EXISTS rq_cursor (consumer VARCHAR(256) PRIMARY KEY, pos BIGINT NOT NULL)");
+            st.execute("CREATE TABLE IF NOT EXISTS rq_dump_marker (origin VARCHAR(128) PRIMARY KEY, last_pos BIGINT NOT NULL)");
+            try (ResultSet rs = st.executeQuery("SELECT origin, last_pos FROM rq_dump_marker")) {
+               while (rs.next()) {
+                  lastDump.put(rs.getString(1), rs.getLong(2));
+               }
+            }
             try (ResultSet rs = st.executeQuery("SELECT origin, last_seq FROM rq_origin")) {
                while (rs.next()) {
                   last.put(rs.getString(1), new Oqid(rs.getString(1), rs.getLong(2)));
@@ -79,20 +86,38 @@ public final class H2StableQueue implements StableQueue
    public synchronized int append(List<QueuedTransaction> txs)
    {
       final Map<String, Oqid> newLast = new HashMap<>();
+      final Map<String, Long> dumps = new HashMap<>();
       int n = 0;
       try (PreparedStatement ins = writer.prepareStatement("INSERT INTO rq_tx (origin, seq, rows_n, body) VALUES (?, ?, ?, ?)")) {
          for (QueuedTransaction q : txs) {
             final Oqid oqid = q.tx().oqid();
-            final Oqid seen = newLast.getOrDefault(oqid.site(), last.get(oqid.site()));
-            if (!oqid.isAfter(seen)) {
-               continue; // duplicate: received before
+            final Marker marker = Marker.of(q);
+            if (marker != null) {
+               // markers are not transactions: they pass duplicate detection, except a dump marker queued before
+               if (marker.kind() == Marker.Kind.DUMP) {
+                  if (marker.position() <= dumps.getOrDefault(oqid.site(), lastDump.getOrDefault(oqid.site(), -1L))) {
+                     continue;
+                  }
+                  dumps.put(oqid.site(), marker.position());
+               }
+               if (marker.reset()) {
+                  // duplicate detection restarts at the marker: the origin's sequence may have gone back
+                  newLast.put(oqid.site(), oqid);
+                  dumps.put(oqid.site(), -1L);
+               }
+            }
+            else {
+               final Oqid seen = newLast.getOrDefault(oqid.site(), last.get(oqid.site()));
+               if (!oqid.isAfter(seen)) {
+                  continue; // duplicate: received before
+               }
+               newLast.put(oqid.site(), oqid);
             }
             ins.setString(1, oqid.site());
             ins.setLong(2, oqid.seq());
             ins.setInt(3, q.rows());
             ins.setBytes(4, TxCodec.encode(q));
             ins.addBatch();
-            newLast.put(oqid.site(), oqid);
             n++;
          }
          if (n == 0) {
@@ -107,8 +132,17 @@ public final class H2StableQueue implements StableQueue
             }
             up.executeBatch();
          }
+         try (PreparedStatement up = writer.prepareStatement("MERGE INTO rq_dump_marker (origin, last_pos) KEY (origin) VALUES (?, ?)")) {
+            for (Map.Entry<String, Long> d : dumps.entrySet()) {
+               up.setString(1, d.getKey());
+               up.setLong(2, d.getValue());
+               up.addBatch();
+            }
+            up.executeBatch();
+         }
          writer.commit();
          last.putAll(newLast);
+         lastDump.putAll(dumps);
          synchronized (appended) {
             appends++;
             appended.notifyAll();
@@ -119,6 +153,12 @@ public final class H2StableQueue implements StableQueue
          rollback();
          throw new QueueException("stable queue append failed: " + e.getMessage(), e);
       }
+   }
+
+   @Override
+   public synchronized long lastDumpMarker(String origin)
+   {
+      return lastDump.getOrDefault(origin, -1L);
    }
 
    @Override

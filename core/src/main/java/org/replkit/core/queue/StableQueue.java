@@ -24,6 +24,14 @@ public interface StableQueue extends AutoCloseable
     */
    int append(List<QueuedTransaction> txs);
 
+   /**
+    * The position of the last dump marker queued for an origin (-1 when none). A dump marker at or below it
+    * is dropped by {@link #append}: the log reader re-sends one when it crashed before clearing the request.
+    * A {@link Marker} with {@code reset} restarts the origin's duplicate detection at the marker's position,
+    * atomically with its append.
+    */
+   long lastDumpMarker(String origin);
+
    /** The last OQID received from an origin, or null: where that origin's log reader resumes. */
    Oqid lastReceived(String origin);
 

@@ -112,11 +112,6 @@ public final class CaptureSession
 
    // ---- statements ----
 
-   public <T> T execute(String sql, Work<T> work) throws SQLException
-   {
-      return execute(SqlClassifier.classify(sql), sql, work);
-   }
-
    /** The application changed (or may have changed) the current schema. */
    public void schemaChanged()
    {
@@ -143,6 +138,8 @@ public final class CaptureSession
          case OTHER:
             currentSchema = null; // SET search_path, USE, SET SCHEMA
             return work.run();
+         case COMMAND:
+            throw new IllegalStateException("ReplKit commands are run by the statement proxies, never captured: " + abbreviate(sql));
          case BEGIN:
             throw new SQLException("ReplKit must see transaction boundaries: use Connection.setAutoCommit(false) instead of '"
                                    + abbreviate(sql) + "'", "25000");
@@ -183,14 +180,14 @@ public final class CaptureSession
    {
       if (refusal != null) {
          for (String sql : sqls) {
-            refusing(SqlClassifier.classify(sql), sql, () -> null);
+            refusing(notACommand(SqlClassifier.classify(sql), sql), sql, () -> null);
          }
          return work.run();
       }
       boolean writes = false;
       final List<SqlInfo.TableRef> tables = new ArrayList<>();
       for (String sql : sqls) {
-         final SqlInfo info = SqlClassifier.classify(sql);
+         final SqlInfo info = notACommand(SqlClassifier.classify(sql), sql);
          switch (info.kind()) {
             case READ, OTHER -> { }
             case DML, CALL -> {
@@ -203,6 +200,14 @@ public final class CaptureSession
          }
       }
       return writes ? write(new SqlInfo(SqlInfo.Kind.DML, tables, null), null, work) : work.run();
+   }
+
+   private static SqlInfo notACommand(SqlInfo info, String sql) throws SQLException
+   {
+      if (info.kind() == SqlInfo.Kind.COMMAND) {
+         throw new SQLException("ReplKit runs its commands one at a time, not in a batch: '" + abbreviate(sql) + "'", "0A000");
+      }
+      return info;
    }
 
    private <T> T write(SqlInfo info, String sql, Work<T> work) throws SQLException

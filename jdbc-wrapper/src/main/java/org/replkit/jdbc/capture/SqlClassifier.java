@@ -9,6 +9,8 @@ import net.sf.jsqlparser.statement.insert.Insert;
 import net.sf.jsqlparser.statement.merge.Merge;
 import net.sf.jsqlparser.statement.update.Update;
 import net.sf.jsqlparser.statement.upsert.Upsert;
+import org.replkit.procs.Commands;
+import org.replkit.procs.Script;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -99,7 +101,7 @@ public final class SqlClassifier
             final int next = skipNoise(sql, start + w1.length());
             final String w2 = word(sql, next);
             final boolean bare = next >= sql.length() || sql.charAt(next) == ';';
-            return bare || w2.equals("TRANSACTION") || w2.equals("WORK") || w2.equals("ISOLATION") ? SqlInfo.of(BEGIN) : SqlInfo.of(CALL);
+            return bare || w2.equals("TRANSACTION") || w2.equals("WORK") || w2.equals("ISOLATION") ? SqlInfo.of(BEGIN) : callOrCommand(sql);
          }
          case "SET":
          case "SAVEPOINT":
@@ -123,8 +125,15 @@ public final class SqlClassifier
          case "PREPARE":
             return SqlInfo.of(OTHER);
          default:
-            return SqlInfo.of(CALL); // CALL, EXEC, DO, {call ...}, and whatever we do not know: may write
+            return callOrCommand(sql); // CALL, EXEC, DO, {call ...}, and whatever we do not know: may write
       }
+   }
+
+   /** A call of a ReplKit procedure (or a server command) is a COMMAND; any other call may write. */
+   private static SqlInfo callOrCommand(String sql)
+   {
+      final Script command = Commands.recognize(sql);
+      return command == null ? SqlInfo.of(CALL) : new SqlInfo(COMMAND, List.of(), null, command);
    }
 
    private static SqlInfo dml(String sql)

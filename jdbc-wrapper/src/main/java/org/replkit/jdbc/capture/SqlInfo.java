@@ -1,5 +1,7 @@
 package org.replkit.jdbc.capture;
 
+import org.replkit.procs.Script;
+
 import java.util.List;
 
 /**
@@ -8,9 +10,15 @@ import java.util.List;
  * @param kind    how the statement affects capture
  * @param tables  the tables a DML statement writes (as written, unresolved), when the parser found them
  * @param refusal non-null when the statement must not run: the reason, for the SQLException
+ * @param command the calls of a {@link Kind#COMMAND}, else null
  */
-public record SqlInfo(Kind kind, List<TableRef> tables, String refusal)
+public record SqlInfo(Kind kind, List<TableRef> tables, String refusal, Script command)
 {
+   public SqlInfo(Kind kind, List<TableRef> tables, String refusal)
+   {
+      this(kind, tables, refusal, null);
+   }
+
    public enum Kind
    {
       /** Reads only: runs untouched. */
@@ -27,7 +35,12 @@ public record SqlInfo(Kind kind, List<TableRef> tables, String refusal)
       /** BEGIN / START TRANSACTION as SQL text: refused, the driver must see transaction boundaries. */
       BEGIN,
       /** SET, SAVEPOINT, LOCK, GRANT and the like: no rows, nothing to record. */
-      OTHER;
+      OTHER,
+      /**
+       * A ReplKit command (lr_dump_marker, sp_start_rep_agent, suspend ...): the statement proxies run it
+       * instead of the database; never captured, never dirties the transaction.
+       */
+      COMMAND;
 
       public boolean writes()
       {

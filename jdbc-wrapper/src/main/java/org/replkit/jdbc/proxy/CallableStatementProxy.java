@@ -1,5 +1,7 @@
 package org.replkit.jdbc.proxy;
 
+import org.replkit.jdbc.capture.SqlInfo;
+
 import java.io.InputStream;
 import java.io.Reader;
 import java.math.BigDecimal;
@@ -11,9 +13,9 @@ import java.util.Map;
 /** A callable statement of a ReplKit connection: a call may write through triggers, so it is captured like DML. */
 public final class CallableStatementProxy extends PreparedStatementProxy<CallableStatement> implements CallableStatement
 {
-   CallableStatementProxy(ConnectionProxy connection, CallableStatement delegate, String sql)
+   CallableStatementProxy(ConnectionProxy connection, CallableStatement delegate, String sql, SqlInfo info, CommandStatement command)
    {
-      super(connection, delegate, sql);
+      super(connection, delegate, sql, info, command);
    }
 
    // ---- plain delegation ----

@@ -1,6 +1,5 @@
 package org.replkit.jdbc.proxy;
 
-import org.replkit.jdbc.capture.SqlClassifier;
 import org.replkit.jdbc.capture.SqlInfo;
 
 import java.io.InputStream;
@@ -10,41 +9,62 @@ import java.net.URL;
 import java.sql.*;
 import java.util.Calendar;
 
-/** A prepared statement of a ReplKit connection; its SQL is classified once, when prepared. */
+/**
+ * A prepared statement of a ReplKit connection; its SQL is classified once, when prepared. When the SQL
+ * is a ReplKit command, {@code command} keeps its bind values and stands in for the real statement.
+ */
 public class PreparedStatementProxy<S extends PreparedStatement> extends StatementProxy<S> implements PreparedStatement
 {
    final String sql;
    final SqlInfo info;
+   /** Non-null when the SQL is a ReplKit command: the delegate is then {@code command}'s stand-in. */
+   final CommandStatement command;
    private boolean batched;
 
-   PreparedStatementProxy(ConnectionProxy connection, S delegate, String sql)
+   PreparedStatementProxy(ConnectionProxy connection, S delegate, String sql, SqlInfo info, CommandStatement command)
    {
       super(connection, delegate);
       this.sql = sql;
-      this.info = SqlClassifier.classify(sql);
+      this.info = info;
+      this.command = command;
    }
 
    @Override
    public ResultSet executeQuery() throws SQLException
    {
+      if (command != null) {
+         return runCommand(info, command, true);
+      }
       return connection.session.execute(info, sql, () -> wrap(delegate.executeQuery()));
    }
 
    @Override
    public int executeUpdate() throws SQLException
    {
+      if (command != null) {
+         runCommand(info, command, false);
+         return 0;
+      }
       return connection.session.execute(info, sql, delegate::executeUpdate);
    }
 
    @Override
    public long executeLargeUpdate() throws SQLException
    {
+      if (command != null) {
+         runCommand(info, command, false);
+         return 0;
+      }
       return connection.session.execute(info, sql, delegate::executeLargeUpdate);
    }
 
    @Override
    public boolean execute() throws SQLException
    {
+      if (command != null) {
+         runCommand(info, command, true);
+         return true;
+      }
       return connection.session.execute(info, sql, delegate::execute);
    }
 

@@ -33,6 +33,21 @@ class SqlClassifierTest
    }
 
    @Test
+   void replkitCommandsAreTheirOwnKindOtherCallsMayWrite()
+   {
+      for (String sql : List.of("CALL lr_dump_marker(1)", "{call DBMS_OFFLINE_OG.BEGIN_LOAD(?,?)}", "EXEC sp_start_rep_agent 'pdb'",
+                                "BEGIN DBMS_REPCAT.SUSPEND_MASTER_ACTIVITY('G'); END;", "ADMIN COMMAND 'hotstandby connect'", "suspend connection to a.b",
+                                "CALL lr_dump_marker(1,")) {
+         final SqlInfo info = SqlClassifier.compute(sql);
+         assertEquals(COMMAND, info.kind(), sql);
+         assertNotNull(info.command(), sql);
+      }
+      assertEquals(CALL, SqlClassifier.compute("CALL my_proc(1)").kind());
+      assertEquals(CALL, SqlClassifier.compute("{? = call upper(?)}").kind());
+      assertEquals(BEGIN, SqlClassifier.compute("BEGIN TRANSACTION").kind());
+   }
+
+   @Test
    void dmlNamesItsTargetTables()
    {
       assertEquals(List.of(new SqlInfo.TableRef("s", "My Table", true)),
