@@ -29,6 +29,9 @@ class ServerConfigTest
       assertEquals(Set.of("ORDERS"), c.connections().get(1).from(), "from defaults to every site");
       assertEquals("public", c.connections().get(1).schema());
       assertEquals(50, c.connections().get(0).groupTransactions());
+      assertEquals("ORDERS", c.standby().site());
+      assertEquals("s3cret", c.standby().primary().password(), "a site's database is the standby's primary");
+      assertEquals(256L << 20, c.standby().maxLogBytes());
 
       final ServerConfig.ConfigException e = assertThrows(ServerConfig.ConfigException.class, () -> ServerConfig.load(example, k -> null));
       assertEquals("sites[0].password: environment variable ORDERS_PASSWORD is not set", e.getMessage());

@@ -165,7 +165,7 @@ public final class StandbyPair implements Runnable, AutoCloseable
    }
 
    /** Runs an operation on the worker thread; the future completes with its answer or its exception. */
-   CompletableFuture<String> submit(String name, Callable<String> work)
+   synchronized CompletableFuture<String> submit(String name, Callable<String> work)
    {
       final Op op = new Op(name, work, new CompletableFuture<>());
       if (stopped) {
@@ -329,6 +329,7 @@ public final class StandbyPair implements Runnable, AutoCloseable
       try {
          if (shipper.ship(primary, Long.MAX_VALUE, BATCH) > 0) {
             lastContact = System.currentTimeMillis();
+            position = Math.max(position, shipper.position().seq());
             return true;
          }
          if (System.currentTimeMillis() - lastContact > 1000) { // idle: a secondary that went away is noticed without a transaction
@@ -512,6 +513,8 @@ public final class StandbyPair implements Runnable, AutoCloseable
          answer.append(fullCopy(null)).append('\n');
       }
       answer.append(catchupAndVerify());
+      setFloor(shipper.position().seq()); // the log may now be truncated up to what the secondary has
+      position = Math.max(position, shipper.position().seq());
       to(State.PRIMARY_ACTIVE, "connected: catchup done, the databases are identical");
       return "Connected: the pair is PRIMARY ACTIVE / SECONDARY ACTIVE.\n" + estimate.describe() + "\n" + answer;
    }

@@ -66,7 +66,7 @@ class SnapshotPositionTest
          try (Connection c = db.connect(); Connection probe = db.connect()) {
             final Dialect d = Dialect.of(c);
             final ChangeLogSchema log = new ChangeLogSchema(d, ChangeLogSchema.defaultSchema(d, c));
-            final long until = System.currentTimeMillis() + 2500;
+            final long until = System.currentTimeMillis() + 1500;
             while (System.currentTimeMillis() < until) {
                try (Snapshot s = Snapshot.open(c, log, probe, 10_000)) {
                   seen.add(new long[] {s.position(), count(s.connection(), "SELECT COUNT(*) FROM t")});

@@ -174,8 +174,17 @@ class StandbyPairTest
          try (Hsb.Writer w = h.writer()) {
             assertTrue(h.cmd("hotstandby connect").startsWith("Connected"));
          }
+         // DDL ships too, translated for the secondary's kind of database
+         try (Connection c = java.sql.DriverManager.getConnection(h.primary.replkitUrl("replkit.site=S1")); var st = c.createStatement()) {
+            st.execute("CREATE TABLE extra (id INT PRIMARY KEY, v VARCHAR(10))");
+            st.execute("INSERT INTO extra VALUES (1, 'x'), (2, NULL)");
+         }
          h.write(10);
          h.assertIdentical();
+         try (Connection p = h.primary.connect(); Connection s = h.secondary.db.connect()) {
+            final org.replkit.core.verify.Verify.Result r = new org.replkit.core.verify.Verify(p, s, 100).run(java.util.List.of("extra"));
+            assertTrue(r.identical(), String.join("\n", r.report()));
+         }
       }
    }
 
