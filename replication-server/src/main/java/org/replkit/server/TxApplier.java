@@ -400,18 +400,7 @@ public final class TxApplier
    /** An identifier in the primary's unquoted case becomes one in the replicate's unquoted case. */
    String name(Dialect from, String id)
    {
-      if (from == to) {
-         return id;
-      }
-      final boolean upper = id.equals(id.toUpperCase(Locale.ROOT));
-      final boolean lower = id.equals(id.toLowerCase(Locale.ROOT));
-      if (from == Dialect.H2 && upper) {
-         return id.toLowerCase(Locale.ROOT);
-      }
-      if (to == Dialect.H2 && lower) {
-         return id.toUpperCase(Locale.ROOT);
-      }
-      return id;
+      return org.replkit.core.copy.TableDef.targetName(from, to, id);
    }
 
    private static ColumnKind kind(TableInfo t, String col)
