@@ -52,6 +52,18 @@ final class Instantiation
       }
    }
 
+   /** A native dump of master {@code fromSite} already loaded into {@code site}: adopt it (see {@link MasterExport#adoptNative}). */
+   static Map<String, Long> adoptNative(ServerConfig cfg, String site, String fromSite) throws Exception
+   {
+      site(cfg, fromSite);
+      try (Connection c = ReplicationServer.connect(site(cfg, site).db(), "new master " + site)) {
+         final Map<String, Long> positions = MasterExport.adoptNative(c, fromSite);
+         c.setAutoCommit(true);
+         org.replkit.jdbc.capture.Quiesce.releaseAll(c); // the dump was taken while the group was quiesced
+         return positions;
+      }
+   }
+
    private static ServerConfig.Site site(ServerConfig cfg, String name)
    {
       final ServerConfig.Site s = cfg.site(name);
@@ -103,13 +115,22 @@ final class Instantiation
       @Option(names = "--site", required = true, description = "the new master site")
       String site;
 
-      @Option(names = "--dir", required = true, description = "the export directory")
+      @Option(names = "--dir", description = "the export directory ('replkit export')")
       Path dir;
+
+      @Option(names = "--native-from", description = {"instead of --dir: a native dump of this master site (pg_dump, mariadb-dump with the",
+                                                      "change-log database, a snapshot) was loaded into --site; record where it stands and empty",
+                                                      "its copy of that master's change log"})
+      String nativeFrom;
 
       @Override
       public Integer call() throws Exception
       {
-         System.out.println("imported; positions " + load(ServerConfig.load(config), site, dir, printing()));
+         if ((dir == null) == (nativeFrom == null)) {
+            throw new IllegalArgumentException("give either --dir (a 'replkit export') or --native-from SITE (a native dump already loaded)");
+         }
+         final ServerConfig cfg = ServerConfig.load(config);
+         System.out.println("imported; positions " + (dir != null ? load(cfg, site, dir, printing()) : adoptNative(cfg, site, nativeFrom)));
          return 0;
       }
    }

@@ -33,11 +33,13 @@ import static org.junit.jupiter.api.Assertions.*;
 class OfflineInstantiationTest
 {
    @ParameterizedTest
-   @ValueSource(strings = {"H2", "MIX"})
+   @ValueSource(strings = {"H2", "MIX", "PG_NATIVE_DUMP"})
    void nineStepsWithWritesAtTheExistingMasters(String mix, @TempDir Path dir) throws Exception
    {
       final boolean h2 = mix.equals("H2");
-      try (TestDb ca = TestDatabases.create(h2 ? Kind.H2 : Kind.POSTGRESQL, "oi_ca"); TestDb tx = TestDatabases.create(h2 ? Kind.H2 : Kind.MARIADB, "oi_tx");
+      nativeDump = mix.equals("PG_NATIVE_DUMP"); // D7NY from pg_dump of D7TX instead of 'replkit export'
+      try (TestDb ca = TestDatabases.create(h2 ? Kind.H2 : Kind.POSTGRESQL, "oi_ca");
+           TestDb tx = TestDatabases.create(h2 ? Kind.H2 : nativeDump ? Kind.POSTGRESQL : Kind.MARIADB, "oi_tx");
            TestDb ny = TestDatabases.create(h2 ? Kind.H2 : Kind.POSTGRESQL, "oi_ny")) {
          try (Connection c = DriverManager.getConnection(ca.replkitUrl("replkit.site=D7CA")); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE parts (id INT PRIMARY KEY, name VARCHAR(40), qty INT NOT NULL)");
@@ -99,6 +101,8 @@ class OfflineInstantiationTest
       }
    }
 
+   private static boolean nativeDump;
+
    /**
     * The nine steps for {@code newSite}, exporting from {@code from}. With {@code control} set, the calls go
     * as SQL through the driver of the calling site (the seed's own texts), else through admin.
@@ -114,14 +118,32 @@ class OfflineInstantiationTest
       for (Writer w : writers) {
          w.awaitRefusal();
       }
-      final Map<String, Long> positions = Instantiation.export(configOf(server), server.control(), "SPROCKET", from, export, p -> { }); // step 4
-      assertTrue(positions.containsKey(from), positions.toString());
+      final Path dump = export.resolveSibling(newSite + ".sql");
+      if (nativeDump && control != null) {
+         ResyncTest.run("pg_dump", "-h", "127.0.0.1", "-U", "postgres", "--no-owner", "--no-privileges", "-f", dump.toString(),
+                        dbName(server, from));                                                     // step 4, native
+      }
+      else {
+         final Map<String, Long> positions = Instantiation.export(configOf(server), server.control(), "SPROCKET", from, export, p -> { }); // step 4
+         assertTrue(positions.containsKey(from), positions.toString());
+      }
       call(server, control, "D7CA", "BEGIN DBMS_OFFLINE_OG.RESUME_SUBSET_OF_MASTERS(gname => 'SPROCKET', new_site => '" + newSite + "'); END;"); // 5
       call(server, control, newSite, "BEGIN DBMS_OFFLINE_OG.BEGIN_LOAD( gname => 'SPROCKET', new_site=> '" + newSite + "'); END;");     // step 6
       for (Writer w : writers) {
          w.awaitCommits(10); // the existing masters write again while the new site loads
       }
-      Instantiation.load(configOf(server), newSite, export, p -> { });                              // step 7
+      if (nativeDump && control != null) {
+         // the dump brings the exporting master's change log: the one the driver made at the new site (BEGIN_LOAD ran there) goes
+         try (Connection c = DriverManager.getConnection(server.config().site(newSite).db().url()); Statement st = c.createStatement()) {
+            st.execute("DROP SCHEMA replkit CASCADE");
+         }
+         ResyncTest.run("psql", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres", "-d", dbName(server, newSite), "-f", dump.toString());
+         final Map<String, Long> positions = Instantiation.adoptNative(configOf(server), newSite, from);   // step 7, native
+         assertTrue(positions.get(from) > 0, positions.toString());
+      }
+      else {
+         Instantiation.load(configOf(server), newSite, export, p -> { });                           // step 7
+      }
       assertEquals(Dsi.State.HELD_FOR_INSTANTIATION, server.dsi(connectionTo(server, newSite)).state(), "nothing sent to the new site yet");
       call(server, control, newSite, "BEGIN DBMS_OFFLINE_OG.END_LOAD( gname => 'SPROCKET', new_site=> '" + newSite + "'); END;");       // step 8
       call(server, control, "D7CA", "BEGIN DBMS_OFFLINE_OG.END_INSTANTIATION( gname => 'SPROCKET', new_site => '" + newSite + "'); END;"); // 9
@@ -146,6 +168,12 @@ class OfflineInstantiationTest
    private static ServerConfig configOf(ReplicationServer server)
    {
       return server.config();
+   }
+
+   private static String dbName(ReplicationServer server, String site)
+   {
+      final String url = server.config().site(site).db().url();
+      return url.substring(url.lastIndexOf('/') + 1).replaceAll("\\?.*", "");
    }
 
    private static String connectionTo(ReplicationServer server, String site)

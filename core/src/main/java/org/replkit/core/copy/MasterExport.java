@@ -78,4 +78,37 @@ public final class MasterExport
       }
       return origins;
    }
+
+   /**
+    * A native dump of master {@code fromSite} (pg_dump, mariadb-dump with the change-log database, a
+    * snapshot) already loaded into the new master: its change log holds {@code fromSite}'s transactions, and
+    * the new site must not send them as its own. Records the dump point ({@link org.replkit.core.changelog.DumpPoint},
+    * refusing a dump that caught a commit half-way) and the dump's rs_lastcommit as the new site's
+    * positions, and empties the change log, in one transaction; returns the positions.
+    */
+   public static Map<String, Long> adoptNative(Connection target, String fromSite) throws SQLException
+   {
+      final Dialect d = Dialect.of(target);
+      final ChangeLogSchema log = new ChangeLogSchema(d, ChangeLogSchema.defaultSchema(d, target));
+      final long point = org.replkit.core.changelog.DumpPoint.of(target);
+      final Map<String, Long> origins = new LinkedHashMap<>(LastCommit.read(d, target));
+      origins.put(fromSite, point);
+      final boolean auto = target.getAutoCommit();
+      target.setAutoCommit(false);
+      try (java.sql.Statement st = target.createStatement()) {
+         st.executeUpdate("DELETE FROM " + log.table("rk_change"));
+         st.executeUpdate("DELETE FROM " + log.table("rk_commit"));
+         st.executeUpdate("DELETE FROM " + log.table("rk_meta") + " WHERE meta_key <> 'schema_version'");
+         LastCommit.write(d, target, origins);
+         target.commit();
+      }
+      catch (SQLException e) {
+         target.rollback();
+         throw e;
+      }
+      finally {
+         target.setAutoCommit(auto);
+      }
+      return origins;
+   }
 }

@@ -86,6 +86,36 @@ public final class Quiesce
       }
    }
 
+   /**
+    * Drops every quiesce trigger in the connection's database: a native dump taken while its group was
+    * quiesced (seed 004 step 4) carries them to the new site, which must accept writes once instantiated.
+    * Returns how many were dropped.
+    */
+   public static int releaseAll(Connection c) throws SQLException
+   {
+      final Dialect d = Dialect.of(c);
+      final List<String> drops = new java.util.ArrayList<>();
+      final String find = switch (d) {
+         case POSTGRESQL -> "SELECT t.tgname, n.nspname, r.relname FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid"
+                            + " JOIN pg_namespace n ON n.oid = r.relnamespace WHERE t.tgname LIKE 'rk\\_quiesce\\_%'";
+         case MARIADB -> "SELECT TRIGGER_NAME, TRIGGER_SCHEMA, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS"
+                         + " WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME LIKE 'rk\\_quiesce\\_%'";
+         case H2 -> "SELECT TRIGGER_NAME, TRIGGER_SCHEMA, EVENT_OBJECT_TABLE FROM INFORMATION_SCHEMA.TRIGGERS WHERE TRIGGER_NAME LIKE 'rk\\_quiesce\\_%'";
+      };
+      try (Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery(find)) {
+         while (rs.next()) {
+            drops.add(d == Dialect.POSTGRESQL ? "DROP TRIGGER IF EXISTS " + d.quote(rs.getString(1)) + " ON " + d.quote(rs.getString(2)) + "." + d.quote(rs.getString(3))
+                                              : "DROP TRIGGER IF EXISTS " + d.quote(rs.getString(2)) + "." + d.quote(rs.getString(1)));
+         }
+      }
+      try (Statement st = c.createStatement()) {
+         for (String sql : drops) {
+            st.execute(sql);
+         }
+      }
+      return drops.size();
+   }
+
    private static String trigger(String table, String op)
    {
       final String name = PREFIX + table + (op.isEmpty() ? "" : "_" + op.toLowerCase(Locale.ROOT).charAt(0));
