@@ -106,7 +106,7 @@ final class Dsi implements Runnable
    private TxApplier applier;
    private String lastCommitTable;
    private PreparedStatement lastCommitStatement;
-   private final Map<String, Long> lastCommit = new HashMap<>();
+   private final Map<String, Long> lastCommit = new java.util.concurrent.ConcurrentHashMap<>();
    private final ArrayDeque<QueuedTransaction> buffer = new ArrayDeque<>();
    private volatile long cursor;
    private long readPos;
@@ -198,13 +198,23 @@ final class Dsi implements Runnable
             error = saved.error();
             failing = parse(saved.failing());
             failError = saved.error();
-            reloaded = parse(saved.reloaded());
             rejected = saved.rejected();
             LOG.info("DSI for {} starts {} as it was left", cfg.name(), state);
+         }
+         if (saved != null) {
+            reloaded = parse(saved.reloaded()); // a reload position not yet written to rs_lastcommit, whatever the state
          }
          if (holdFor != null && (state == State.DOWN || state == State.SUSPENDED || state == State.SUSPENDED_ON_ERROR)) {
             to(State.HELD_FOR_INSTANTIATION, holdFor);
          }
+         else if (holdFor == null && state == State.HELD_FOR_INSTANTIATION) {
+            state = State.DOWN; // its site was instantiated while the release was not recorded: deliver now
+         }
+         // the resync phases and a held connection read the queue without connecting: start from the saved cursor, which
+         // also registers it, so the queue keeps what this connection has not applied
+         cursor = queue.cursor(cfg.name());
+         savedCursor = cursor;
+         readPos = cursor;
       }
       catch (SQLException e) {
          throw new IllegalStateException("cannot read the state of connection " + cfg.name() + " from the control database: " + e.getMessage(), e);
@@ -222,12 +232,34 @@ final class Dsi implements Runnable
       }
    }
 
+   /**
+    * BEGIN_INSTANTIATION, the group quiesced and drained: every master holds everything queued so far, and so
+    * will the export. The held connection starts after it; the queue keeps from here what it will deliver.
+    */
+   synchronized void startAt(long position)
+   {
+      if (state != State.HELD_FOR_INSTANTIATION) {
+         throw new IllegalStateException("connection " + cfg.name() + " is " + state + ", not HELD_FOR_INSTANTIATION");
+      }
+      queue.saveCursor(cfg.name(), position);
+      cursor = position;
+      savedCursor = position;
+      readPos = position;
+      buffer.clear();
+   }
+
    /** END_INSTANTIATION: deliver what was queued. */
    synchronized void release()
    {
       if (state == State.HELD_FOR_INSTANTIATION) {
          to(State.ACTIVE, null);
       }
+   }
+
+   /** The last sequence of {@code origin} applied at the replicate (as this connection knows it; 0 before connecting). */
+   long lastCommitted(String origin)
+   {
+      return lastCommit.getOrDefault(origin, 0L);
    }
 
    /** Transactions queued for this connection and not yet applied. */
@@ -408,7 +440,7 @@ final class Dsi implements Runnable
       replicate.commit();
       applier = new TxApplier(replicate, dialect, cfg.schema());
       if (cfg.site() != null) {
-         applier.detectConflicts(cfg.conflicts()); // a master: its own writes may have changed the row
+         applier.detectConflicts(cfg.conflicts(), cfg.site()); // a master: its own writes may have changed the row
       }
       cursor = queue.cursor(cfg.name());
       savedCursor = cursor;
@@ -605,9 +637,9 @@ final class Dsi implements Runnable
       final Oqid at = new Oqid(q.tx().oqid().site(), m.position());
       cursor = q.position();
       if (m.kind() == Marker.Kind.RESYNC && m.mode() == Marker.Mode.INIT) {
-         saveCursor(true);
          suspendReloaded(at, "DSI for " + cfg.name() + " received and processed Resync Database Marker. DSI is now suspended. Resume after database"
                              + " has been reloaded.");
+         saveCursor(true); // after the suspension is recorded: a crash between the two sees the marker again, never skips it
          return;
       }
       if (m.kind() == Marker.Kind.RESYNC && m.reset()) {

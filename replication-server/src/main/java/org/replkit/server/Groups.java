@@ -155,9 +155,16 @@ final class Groups
             if (control.groupMasters(gname).containsKey(master)) {
                throw new RepException(-23432, "sitealreadyexists", master + " is already a master site of group " + gname);
             }
+            for (ControlDb.Group other : control.groups()) {
+               if (control.groupMasters(other.name()).containsKey(master)) {
+                  // its connection and rs_lastcommit serve that group already: an instantiation would overwrite them
+                  throw new RepException(-23432, "sitealreadyexists", master + " is already a master site of group " + other.name()
+                                                                     + "; a site belongs to one replication group");
+               }
+            }
             final Dsi d = connectionTo(master);
-            to(gname, master, null, MasterState.ADDED);
             d.hold("site " + master + " is being added to group " + gname + ": its changes queue until DBMS_OFFLINE_OG.END_INSTANTIATION");
+            to(gname, master, null, MasterState.ADDED);
             return "Master site " + master + " added to group " + gname + "; changes for it are queued until its instantiation ends.";
          }
          case "DBMS_REPCAT.SUSPEND_MASTER_ACTIVITY" -> {
@@ -216,6 +223,7 @@ final class Groups
          case "DBMS_OFFLINE_OG.BEGIN_INSTANTIATION" -> {
             expect(gname, g, newSite, state, MasterState.ADDED, "QUIESCED", "call DBMS_REPCAT.ADD_MASTER_DATABASE and SUSPEND_MASTER_ACTIVITY first");
             to(gname, newSite, MasterState.ADDED, MasterState.INSTANTIATING);
+            connectionTo(newSite).startAt(queue.endPosition()); // quiesced and drained: the export will hold all queued so far
             return "Offline instantiation of " + newSite + " in group " + gname + " begun: export the group's tables from any master now.";
          }
          case "DBMS_OFFLINE_OG.RESUME_SUBSET_OF_MASTERS" -> {
@@ -353,8 +361,12 @@ final class Groups
          for (String m : masters) {
             final ServerConfig.Conn cn = config.connectionTo(m);
             final Dsi d = cn == null ? null : dsis.get(cn.name());
-            while (d != null && d.depth() > 0) {
-               waitOrFail(until, gname, "connection " + cn.name() + " (" + d.state() + ") still has " + d.depth() + " transaction(s) to apply");
+            for (Map.Entry<String, Long> e : ends.entrySet()) {
+               // every other master's changes up to its end have been applied here (traffic outside the group does not delay this)
+               while (d != null && !e.getKey().equals(m) && cn.from().contains(e.getKey()) && d.lastCommitted(e.getKey()) < e.getValue()) {
+                  waitOrFail(until, gname, "connection " + cn.name() + " (" + d.state() + ") has applied " + e.getKey() + " up to "
+                                           + d.lastCommitted(e.getKey()) + " of " + e.getValue());
+               }
             }
          }
          LOG.info("group {} quiesced at {}", gname, masters);

@@ -46,7 +46,8 @@ import java.util.Map;
  * <pre>
  *   resync                      where it stopped; refused when the truncation point moved (the primary's
  *                               log no longer continues from there): 'ra_init force' first, or purge
- *   resync after ra_init force  the primary's truncation point; duplicate detection restarts there
+ *   resync after ra_init force  where it stopped, or the primary's truncation point when the primary's log went
+ *                               back (restored) or lost what was not read; duplicate detection restarts there
  *   resync purge                the same
  *   resync init                 the end of the primary's log now (primary and replicate were both
  *                               reloaded from one dump); connections suspend at the marker
@@ -207,7 +208,9 @@ final class LogReader implements Runnable
             start = end;
          }
          else if (reset) {
-            start = truncation;
+            // rewind only when the primary's sequence really went back (restored) or its log lost what was not read:
+            // otherwise re-reading from the truncation point would apply again at every connection not resynchronizing
+            start = end < received || truncation > received + 1 ? truncation : received;
          }
          else {
             if (end < received || truncation > received + 1) {

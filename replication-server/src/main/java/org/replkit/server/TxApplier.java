@@ -74,6 +74,8 @@ public final class TxApplier
    private boolean detectConflicts;
    /** Conflict resolution per table (upper-case name): latest timestamp wins on this column. */
    private Map<String, String> latestWins = Map.of();
+   /** This master's site name: on equal timestamps the higher site name wins, the same choice at every master. */
+   private String localSite = "";
 
    public TxApplier(Connection target, Dialect to, String schema)
    {
@@ -87,9 +89,10 @@ public final class TxApplier
     * the row still equals the transaction's before image. {@code latestWins}: tables whose conflicts are
     * resolved by keeping the row with the later value of the named column; others suspend the connection.
     */
-   void detectConflicts(Map<String, String> latestWins)
+   void detectConflicts(Map<String, String> latestWins, String localSite)
    {
       this.detectConflicts = true;
+      this.localSite = localSite;
       this.latestWins = new HashMap<>();
       latestWins.forEach((t, c) -> this.latestWins.put(t.toUpperCase(Locale.ROOT), c));
    }
@@ -184,11 +187,22 @@ public final class TxApplier
          }
       }
       final String column = latestWins.get(t.name().toUpperCase(Locale.ROOT));
-      if (column != null && !here.isEmpty()) {
-         final Map<String, Object> incoming = ch.op() == Change.Op.UPDATE ? Json.parseObject(ch.after()) : before;
-         final Object mine = valueIgnoreCase(here, column);
-         final Object theirs = valueIgnoreCase(incoming, column);
-         if (mine != null && theirs != null && later(theirs, mine)) {
+      if (column != null) {
+         // every master must reach the same row: a delete wins over an update, and for two updates the later
+         // timestamp wins, the higher site name on a tie
+         final boolean incomingWins;
+         if (here.isEmpty()) {
+            incomingWins = false; // deleted here: the delete wins; nothing to do
+         }
+         else if (ch.op() == Change.Op.DELETE) {
+            incomingWins = true;
+         }
+         else {
+            final int cmp = compareLatest(valueIgnoreCase(Json.parseObject(ch.after()), column), valueIgnoreCase(here, column));
+            incomingWins = cmp > 0 || (cmp == 0 && tx.site().compareTo(localSite) > 0);
+         }
+         if (incomingWins) {
+            final Map<String, Object> incoming = ch.op() == Change.Op.UPDATE ? Json.parseObject(ch.after()) : before;
             final StringBuilder force = new StringBuilder(ch.op() == Change.Op.UPDATE ? "UPDATE " : "DELETE FROM ").append(table(from, t.name()));
             int i = 1;
             if (ch.op() == Change.Op.UPDATE) {
@@ -210,10 +224,13 @@ public final class TxApplier
                }
                ps.executeUpdate();
             }
-            LOG.info("conflict on {} key {} resolved: transaction {} is later on {} and wins", t.name(), key(t, ch.before()), tx, column);
-            return;
+            LOG.info("conflict on {} key {} resolved: the {} of transaction {} wins ({})", t.name(), key(t, ch.before()), ch.op().name().toLowerCase(Locale.ROOT),
+                     tx, column);
          }
-         LOG.info("conflict on {} key {} resolved: this master's row is later on {} and stays; transaction {} loses", t.name(), key(t, ch.before()), column, tx);
+         else {
+            LOG.info("conflict on {} key {} resolved: this master's row stays; the {} of transaction {} loses ({})", t.name(), key(t, ch.before()),
+                     ch.op().name().toLowerCase(Locale.ROOT), tx, column);
+         }
          return;
       }
       throw new ApplyException("conflict: " + ch.op().name().toLowerCase(Locale.ROOT) + " of " + t.name() + " key " + key(t, ch.before())
@@ -232,24 +249,28 @@ public final class TxApplier
       return null;
    }
 
-   /** True when the incoming image's value (JSON text form) is later than the value this master holds. */
-   private static boolean later(Object theirs, Object mine)
+   /** The incoming image's value (JSON text form) against the value this master holds: above 0 when later. */
+   private static int compareLatest(Object theirs, Object mine)
    {
+      if (theirs == null || mine == null) {
+         return theirs == null ? (mine == null ? 0 : -1) : 1;
+      }
       final String t = theirs.toString();
       if (mine instanceof java.sql.Timestamp ts) {
-         return java.time.LocalDateTime.parse(t.replace(' ', 'T')).isAfter(ts.toLocalDateTime());
+         return java.time.LocalDateTime.parse(t.replace(' ', 'T')).compareTo(ts.toLocalDateTime());
       }
       if (mine instanceof java.time.LocalDateTime m) {
-         return java.time.LocalDateTime.parse(t.replace(' ', 'T')).isAfter(m);
+         return java.time.LocalDateTime.parse(t.replace(' ', 'T')).compareTo(m);
       }
       if (mine instanceof java.time.OffsetDateTime m) {
-         return java.time.OffsetDateTime.parse(t.replace(' ', 'T')).isAfter(m);
+         return java.time.OffsetDateTime.parse(t.replace(' ', 'T')).compareTo(m);
       }
       if (mine instanceof Number) {
-         return new java.math.BigDecimal(t).compareTo(new java.math.BigDecimal(mine.toString())) > 0;
+         return new java.math.BigDecimal(t).compareTo(new java.math.BigDecimal(mine.toString()));
       }
-      return t.compareTo(mine.toString()) > 0;
+      return t.compareTo(mine.toString());
    }
+
 
 
    private void row(Change ch, TableInfo t, Dialect from) throws SQLException

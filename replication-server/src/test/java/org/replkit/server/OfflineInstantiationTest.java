@@ -146,6 +146,7 @@ class OfflineInstantiationTest
       }
       assertEquals(Dsi.State.HELD_FOR_INSTANTIATION, server.dsi(connectionTo(server, newSite)).state(), "nothing sent to the new site yet");
       call(server, control, newSite, "BEGIN DBMS_OFFLINE_OG.END_LOAD( gname => 'SPROCKET', new_site=> '" + newSite + "'); END;");       // step 8
+      server.queue().purge(); // what the housekeeper does every few seconds: it must keep what is queued for the new site
       call(server, control, "D7CA", "BEGIN DBMS_OFFLINE_OG.END_INSTANTIATION( gname => 'SPROCKET', new_site => '" + newSite + "'); END;"); // 9
       ResyncTest.awaitState(server, connectionTo(server, newSite), Dsi.State.ACTIVE);
    }

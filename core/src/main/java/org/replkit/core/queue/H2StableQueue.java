@@ -100,10 +100,11 @@ public final class H2StableQueue implements StableQueue
                   }
                   dumps.put(oqid.site(), marker.position());
                }
+               if (marker.kind() == Marker.Kind.RESYNC) {
+                  dumps.put(oqid.site(), -1L); // a new resync cycle: its dump marker may fall where the last one did
+               }
                if (marker.reset()) {
-                  // duplicate detection restarts at the marker: the origin's sequence may have gone back
-                  newLast.put(oqid.site(), oqid);
-                  dumps.put(oqid.site(), -1L);
+                  newLast.put(oqid.site(), oqid); // duplicate detection restarts at the marker: the sequence may have gone back
                }
             }
             else {
@@ -152,6 +153,21 @@ public final class H2StableQueue implements StableQueue
       catch (SQLException e) {
          rollback();
          throw new QueueException("stable queue append failed: " + e.getMessage(), e);
+      }
+   }
+
+   @Override
+   public synchronized long endPosition()
+   {
+      try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery("SELECT COALESCE(MAX(pos), 0) FROM rq_tx")) {
+         rs.next();
+         final long p = rs.getLong(1);
+         writer.commit();
+         return p;
+      }
+      catch (SQLException e) {
+         rollback();
+         throw new QueueException("stable queue end position failed: " + e.getMessage(), e);
       }
    }
 

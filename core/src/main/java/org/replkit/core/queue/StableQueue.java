@@ -27,10 +27,14 @@ public interface StableQueue extends AutoCloseable
    /**
     * The position of the last dump marker queued for an origin (-1 when none). A dump marker at or below it
     * is dropped by {@link #append}: the log reader re-sends one when it crashed before clearing the request.
+    * A resync marker starts a new cycle and forgets it.
     * A {@link Marker} with {@code reset} restarts the origin's duplicate detection at the marker's position,
     * atomically with its append.
     */
    long lastDumpMarker(String origin);
+
+   /** The position of the newest entry (0 when none): a connection given this cursor receives only what comes after. */
+   long endPosition();
 
    /** The last OQID received from an origin, or null: where that origin's log reader resumes. */
    Oqid lastReceived(String origin);
