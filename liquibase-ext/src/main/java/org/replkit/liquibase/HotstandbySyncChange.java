@@ -19,7 +19,7 @@ import org.replkit.core.verify.Verify;
  * <pre>
  *   [copy]  primary  ADMIN COMMAND 'hotstandby copy' | 'hotstandby netcopy'
  *   connect primary  ADMIN COMMAND 'hotstandby connect'        (catchup runs by itself)
- *   active  primary  ADMIN COMMAND 'hotstandby state' until PRIMARY ACTIVE
+ *   active  primary  ADMIN COMMAND 'hotstandby state' until its first line is PRIMARY ACTIVE
  *   verify  both     Verify primary against secondary          (in-process)
  * </pre>
  */
@@ -141,7 +141,8 @@ public final class HotstandbySyncChange extends CompositeChange
       p.step("connect", primary, ReplKitSql.HOTSTANDBY_CONNECT, sql(primaryUrl, primary, ReplKitSql.HOTSTANDBY_CONNECT));
       p.step("primary active", primary, "-- repeat " + ReplKitSql.HOTSTANDBY_STATE + " until it answers " + PRIMARY_ACTIVE + " (at most " + timeout + " s)", x -> {
          await(timeout, "the pair to reach " + PRIMARY_ACTIVE, () -> {
-            final String state = answer(primaryUrl, primary, ReplKitSql.HOTSTANDBY_STATE);
+            // the state is the answer's first line; the lines after it say what it rests on
+            final String state = answer(primaryUrl, primary, ReplKitSql.HOTSTANDBY_STATE).lines().findFirst().orElse("").strip();
             return state.equalsIgnoreCase(PRIMARY_ACTIVE) ? null : state;
          });
          return PRIMARY_ACTIVE;
