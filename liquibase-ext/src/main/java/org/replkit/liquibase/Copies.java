@@ -2,7 +2,9 @@ package org.replkit.liquibase;
 
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -62,6 +64,19 @@ final class Copies
       final Dialect d = Dialect.of(c);
       final String schema = replkitUrl.startsWith(Jdbc.REPLKIT) ? config(replkitUrl).logSchema() : null;
       return new ChangeLogSchema(d, schema != null ? schema : ChangeLogSchema.defaultSchema(d, c));
+   }
+
+   /** The names of the tables the change log of the database behind {@code replkitUrl} captures. */
+   static List<String> capturedTables(String replkitUrl, Connection real) throws SQLException
+   {
+      final ChangeLogSchema log = log(replkitUrl, real);
+      final List<String> out = new ArrayList<>();
+      try (Statement st = real.createStatement(); ResultSet rs = st.executeQuery("SELECT table_name FROM " + log.table("rk_table") + " ORDER BY table_name")) {
+         while (rs.next()) {
+            out.add(rs.getString(1));
+         }
+      }
+      return out;
    }
 
    /** The site a jdbc:replkit: URL writes as: replkit.site, else (as the driver does) the database name. */

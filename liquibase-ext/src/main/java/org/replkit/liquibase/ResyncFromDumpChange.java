@@ -241,14 +241,18 @@ public final class ResyncFromDumpChange extends CompositeChange
       step(p, "7 resume resync", primary, ReplKitSql.resyncMarker(site, ResyncMode.NONE));
       p.step("8 resync marker processed", control, "-- wait until connection " + connection + " is " + WAIT_FOR_DUMP_MARKER + " (\"DSI for " + connection
                                                    + " received and processed Resync Database Marker. Waiting for Dump Marker.\"), at most " + timeout + " s", x -> {
-         await(timeout, "connection " + connection + " to receive the resync marker", () -> connectionState(control, true));
+         try (ControlDb db = new ControlDb(Jdbc.real(controlUrl), null, null)) {
+            await(timeout, "connection " + connection + " to receive the resync marker", () -> connectionState(db, control, true));
+         }
          return "DSI for " + connection + " received and processed Resync Database Marker. Waiting for Dump Marker.";
       });
       p.step("9 apply the dump", replicate, "-- load " + dir + " into the replicate, replacing its tables of those names (in-process, not captured)",
              x -> Copies.loadReplicate(dir, replicateUrl, replicate, out));
       p.step("10 dump marker processed", control, "-- wait until connection " + connection + " is SUSPENDED at the dump marker (\"DSI for " + connection
                                                   + " received and processed Dump Marker. DSI is now suspended.\"), at most " + timeout + " s", x -> {
-         await(timeout, "connection " + connection + " to suspend at the dump marker", () -> connectionState(control, false));
+         try (ControlDb db = new ControlDb(Jdbc.real(controlUrl), null, null)) {
+            await(timeout, "connection " + connection + " to suspend at the dump marker", () -> connectionState(db, control, false));
+         }
          return "DSI for " + connection + " received and processed Dump Marker. DSI is now suspended.";
       });
       step(p, "11 resume connection", primary, ReplKitSql.resumeConnection(connection, false, false));
@@ -266,23 +270,21 @@ public final class ResyncFromDumpChange extends CompositeChange
     * at once); step 10 awaits the dump marker (SUSPENDED with the reloaded position recorded). Any other state means
     * the resync was abandoned or failed, which no waiting repairs.
     */
-   private String connectionState(String control, boolean resyncMarker) throws Exception
+   private String connectionState(ControlDb db, String control, boolean resyncMarker) throws Exception
    {
-      try (ControlDb db = new ControlDb(Jdbc.real(controlUrl), null, null)) {
-         final ControlDb.Conn c = db.connection(connection);
-         if (c == null) {
-            throw new IllegalStateException("connection " + connection + " is not known to " + control);
-         }
-         final boolean atDumpMarker = c.state().equals("SUSPENDED") && c.reloaded() != null;
-         if (atDumpMarker || resyncMarker && c.state().equals(WAIT_FOR_DUMP_MARKER)) {
-            return null;
-         }
-         if (c.state().equals(SKIP_TO_RESYNC_MARKER) || c.state().equals(WAIT_FOR_DUMP_MARKER)) {
-            return c.state();
-         }
-         throw new IllegalStateException("connection " + connection + " is " + c.state() + (c.error() == null ? "" : " (" + c.error() + ")")
-                                         + " instead of resynchronizing: the resync was abandoned or failed; start it again with a new changeset");
+      final ControlDb.Conn c = db.connection(connection);
+      if (c == null) {
+         throw new IllegalStateException("connection " + connection + " is not known to " + control);
       }
+      final boolean atDumpMarker = c.state().equals("SUSPENDED") && c.reloaded() != null;
+      if (atDumpMarker || resyncMarker && c.state().equals(WAIT_FOR_DUMP_MARKER)) {
+         return null;
+      }
+      if (c.state().equals(SKIP_TO_RESYNC_MARKER) || c.state().equals(WAIT_FOR_DUMP_MARKER)) {
+         return c.state();
+      }
+      throw new IllegalStateException("connection " + connection + " is " + c.state() + (c.error() == null ? "" : " (" + c.error() + ")")
+                                      + " instead of resynchronizing: the resync was abandoned or failed; start it again with a new changeset");
    }
 
    /** Snapshot (or refresh) the primary's volumes, then export the snapshot's clone: the dump and its dump point. */
