@@ -30,15 +30,15 @@ import org.replkit.testing.TestDatabases.TestDb;
 /**
  * A real replication server running in this JVM for the live tests, with its control database in a file that the
  * ReplKit driver reaches through {@code replkit.control} (the routing of procedure calls and admin commands sent as
- * SQL), and the helpers to watch what it does.
+ * SQL), and the helpers to watch what it does. Public for the samples module's tests (through this module's test jar).
  */
-final class Live implements AutoCloseable
+public final class Live implements AutoCloseable
 {
    /** Database users who may run DBMS_REPCAT / DBMS_OFFLINE_OG through the driver: H2's default user, the test servers'. */
-   static final Set<String> ADMINISTRATORS = Set.of("", "postgres");
+   public static final Set<String> ADMINISTRATORS = Set.of("", "postgres");
 
-   final Path dir;
-   final ReplicationServer server;
+   public final Path dir;
+   public final ReplicationServer server;
 
    private Live(Path dir, ReplicationServer server)
    {
@@ -46,7 +46,7 @@ final class Live implements AutoCloseable
       this.server = server;
    }
 
-   static Live start(Path dir, List<ServerConfig.Site> sites, List<ServerConfig.Conn> connections, ServerConfig.Standby standby) throws SQLException
+   public static Live start(Path dir, List<ServerConfig.Site> sites, List<ServerConfig.Conn> connections, ServerConfig.Standby standby) throws SQLException
    {
       final ServerConfig cfg = new ServerConfig(dir.resolve("queue"), new ServerConfig.Db("jdbc:h2:file:" + dir.resolve("control"), null, null), sites,
                                                 connections, ADMINISTRATORS, standby);
@@ -55,35 +55,35 @@ final class Live implements AutoCloseable
       return new Live(dir, server);
    }
 
-   static ServerConfig.Db db(TestDb t)
+   public static ServerConfig.Db db(TestDb t)
    {
       return new ServerConfig.Db(t.url(), null, null);
    }
 
-   static ServerConfig.Site site(String name, TestDb t)
+   public static ServerConfig.Site site(String name, TestDb t)
    {
       return new ServerConfig.Site(name, db(t), 20);
    }
 
    /** A replicate connection {@code <kind>.<database>} from the given sites. */
-   static ServerConfig.Conn replicate(TestDb t, String... from)
+   public static ServerConfig.Conn replicate(TestDb t, String... from)
    {
       return new ServerConfig.Conn(name(t), db(t), Set.of(from), null, 20, 2000);
    }
 
    /** The connection delivering to master {@code site} from the other masters. */
-   static ServerConfig.Conn master(TestDb t, String site, String... from)
+   public static ServerConfig.Conn master(TestDb t, String site, String... from)
    {
       return new ServerConfig.Conn(name(t), db(t), Set.of(from), null, 20, 2000, site);
    }
 
-   static String name(TestDb t)
+   public static String name(TestDb t)
    {
       return t.kind.name().toLowerCase() + "." + t.name;
    }
 
    /** The control database's URL as the driver and the composites reach it (the same file the server opened). */
-   String controlUrl()
+   public String controlUrl()
    {
       return "jdbc:h2:file:" + dir.resolve("control") + ";DB_CLOSE_ON_EXIT=FALSE";
    }
@@ -93,24 +93,24 @@ final class Live implements AutoCloseable
     * server, Liquibase's bookkeeping not captured. On H2 the control URL's ';' is written %3B, since ';' separates
     * H2's URL parameters (the driver decodes the value).
     */
-   String liquibaseUrl(TestDb db, String site)
+   public String liquibaseUrl(TestDb db, String site)
    {
       final String control = db.kind == Kind.H2 ? controlUrl().replace(";", "%3B") : controlUrl();
       return db.replkitUrl("replkit.site=" + site, "replkit.control=" + control, "replkit.exclude=databasechangelog*,replkit_progress");
    }
 
-   ControlDb.Conn connection(String name) throws SQLException
+   public ControlDb.Conn connection(String name) throws SQLException
    {
       return server.control().connection(name);
    }
 
-   String siteState(String site) throws SQLException
+   public String siteState(String site) throws SQLException
    {
       return server.control().sites().stream().filter(s -> s.name().equals(site)).findFirst().orElseThrow().state();
    }
 
    /** Waits until the connection's row in rs_connections satisfies {@code ok}. */
-   void awaitConnection(String name, String what, Predicate<ControlDb.Conn> ok) throws Exception
+   public void awaitConnection(String name, String what, Predicate<ControlDb.Conn> ok) throws Exception
    {
       final long until = System.currentTimeMillis() + 30_000;
       ControlDb.Conn c = connection(name);
@@ -124,7 +124,7 @@ final class Live implements AutoCloseable
    }
 
    /** Waits until the replicate applied everything {@code primary} (site {@code origin}) committed so far. */
-   static void awaitCaughtUp(TestDb primary, String origin, TestDb replicate) throws Exception
+   public static void awaitCaughtUp(TestDb primary, String origin, TestDb replicate) throws Exception
    {
       final long target;
       try (Connection c = primary.connect()) {
@@ -158,16 +158,16 @@ final class Live implements AutoCloseable
     * Inserts and updates rows of {@code t(id, v)} through the ReplKit driver until closed: the primary keeps taking
     * writes while a procedure runs. Writes refused by a quiesced group (ORA-23326) are retried.
     */
-   static final class Writer extends Thread implements AutoCloseable
+   public static final class Writer extends Thread implements AutoCloseable
    {
       private final String url;
       private final int base;
-      final AtomicLong commits = new AtomicLong();
-      final AtomicLong refused = new AtomicLong();
-      final AtomicReference<Throwable> failure = new AtomicReference<>();
+      public final AtomicLong commits = new AtomicLong();
+      public final AtomicLong refused = new AtomicLong();
+      public final AtomicReference<Throwable> failure = new AtomicReference<>();
       private volatile boolean stop;
 
-      Writer(String url, int base)
+      public Writer(String url, int base)
       {
          super("live-writer");
          this.url = url;
@@ -212,7 +212,7 @@ final class Live implements AutoCloseable
          }
       }
 
-      void awaitCommits(long more) throws InterruptedException
+      public void awaitCommits(long more) throws InterruptedException
       {
          final long target = commits.get() + more;
          final long until = System.currentTimeMillis() + 30_000;
@@ -233,7 +233,7 @@ final class Live implements AutoCloseable
    }
 
    /** A table {@code t(id, v)} with 50 rows, created and filled through the ReplKit driver (so it is captured). */
-   static void table(String replkitUrl) throws SQLException
+   public static void table(String replkitUrl) throws SQLException
    {
       try (Connection c = DriverManager.getConnection(replkitUrl); var st = c.createStatement()) {
          st.execute("CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL)");
@@ -250,7 +250,7 @@ final class Live implements AutoCloseable
       }
    }
 
-   static long count(TestDb db, String sql) throws SQLException
+   public static long count(TestDb db, String sql) throws SQLException
    {
       try (Connection c = db.connect(); var st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
          rs.next();
