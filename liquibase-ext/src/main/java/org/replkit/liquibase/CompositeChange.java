@@ -22,6 +22,8 @@ import org.slf4j.LoggerFactory;
 public abstract class CompositeChange extends ReplKitChange
 {
    private static final Logger LOG = LoggerFactory.getLogger(CompositeChange.class);
+   /** SQLState of an {@link #await} that timed out. */
+   static final String TIMED_OUT = "RK004";
 
    /** The steps, from valid attributes; {@code out} receives progress lines. */
    abstract Procedure procedure(Consumer<String> out);
@@ -120,7 +122,7 @@ public abstract class CompositeChange extends ReplKitChange
       String last = probe.waitingFor();
       while (last != null) {
          if (System.nanoTime() > deadline) {
-            throw new SQLException("timed out after " + timeoutSeconds + " s waiting for " + what + "; last seen: " + last, "RK004");
+            throw new SQLException("timed out after " + timeoutSeconds + " s waiting for " + what + "; last seen: " + last, TIMED_OUT);
          }
          Thread.sleep(200);
          last = probe.waitingFor();

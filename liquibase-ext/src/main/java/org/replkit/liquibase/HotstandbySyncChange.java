@@ -1,6 +1,7 @@
 package org.replkit.liquibase;
 
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -18,9 +19,9 @@ import org.replkit.core.verify.Verify;
  * the way out is a full copy.
  * <pre>
  *   [copy]  primary  ADMIN COMMAND 'hotstandby copy' | 'hotstandby netcopy'
- *   connect primary  ADMIN COMMAND 'hotstandby connect'        (catchup runs by itself)
- *   active  primary  ADMIN COMMAND 'hotstandby state' until PRIMARY ACTIVE
- *   verify  both     Verify primary against secondary          (in-process)
+ *   connect primary  ADMIN COMMAND 'hotstandby connect'        (catchup runs by itself; skipped when already PRIMARY ACTIVE)
+ *   active  primary  ADMIN COMMAND 'hotstandby state' until its first line is PRIMARY ACTIVE
+ *   verify  both     Verify primary against secondary          (in-process; again until identical or the timeout)
  * </pre>
  */
 @DatabaseChange(name = "hotstandbySync", description = "Synchronize the HotStandby secondary by catchup or full copy, then verify (seed 003)", priority = ChangeMetaData.PRIORITY_DEFAULT)
@@ -74,7 +75,7 @@ public final class HotstandbySyncChange extends CompositeChange
       mode = lower(orAbsent(v, "catchup"));
    }
 
-   @DatabaseChangeProperty(description = "Tables to verify, comma-separated; default every table of the primary's schema", exampleValue = "accounts")
+   @DatabaseChangeProperty(description = "Tables to verify, comma-separated; default the tables the primary's change log captures (those the pair copies)", exampleValue = "accounts")
    public String getTables()
    {
       return tables;
@@ -114,6 +115,12 @@ public final class HotstandbySyncChange extends CompositeChange
       number(problems, "timeoutSeconds", timeoutSeconds, 1, 86_400);
    }
 
+   /** The pair's state: the first line of the answer to 'hotstandby state' (the lines after it say what it rests on). */
+   private String state(String primary) throws SQLException
+   {
+      return answer(primaryUrl, primary, ReplKitSql.HOTSTANDBY_STATE).lines().findFirst().orElse("").strip();
+   }
+
    @Override
    String header()
    {
@@ -138,24 +145,45 @@ public final class HotstandbySyncChange extends CompositeChange
          final String copy = mode() == Mode.NETCOPY ? ReplKitSql.HOTSTANDBY_NETCOPY : ReplKitSql.HOTSTANDBY_COPY;
          p.step("full copy", primary, copy, sql(primaryUrl, primary, copy));
       }
-      p.step("connect", primary, ReplKitSql.HOTSTANDBY_CONNECT, sql(primaryUrl, primary, ReplKitSql.HOTSTANDBY_CONNECT));
+      p.step("connect", primary, ReplKitSql.HOTSTANDBY_CONNECT, x -> {
+         // a rerun after the process died in this step finds the pair connected: connect would be refused there
+         if (state(primary).equalsIgnoreCase(PRIMARY_ACTIVE)) {
+            return "already " + PRIMARY_ACTIVE;
+         }
+         sql(primaryUrl, primary, ReplKitSql.HOTSTANDBY_CONNECT).run(x);
+         return null;
+      });
       p.step("primary active", primary, "-- repeat " + ReplKitSql.HOTSTANDBY_STATE + " until it answers " + PRIMARY_ACTIVE + " (at most " + timeout + " s)", x -> {
          await(timeout, "the pair to reach " + PRIMARY_ACTIVE, () -> {
-            final String state = answer(primaryUrl, primary, ReplKitSql.HOTSTANDBY_STATE);
+            final String state = state(primary);
             return state.equalsIgnoreCase(PRIMARY_ACTIVE) ? null : state;
          });
          return PRIMARY_ACTIVE;
       });
-      p.step("verify", both, "-- verify " + (list.isEmpty() ? "every table" : "tables " + String.join(", ", list)) + " of the secondary against the primary (in-process)", x -> {
-         try (Connection s = Jdbc.open(Jdbc.real(primaryUrl), primary); Connection t = Jdbc.open(Jdbc.real(secondaryUrl), "the secondary")) {
-            final Verify.Result r = new Verify(s, t, VerifyReplicasChange.CHUNK).run(list);
-            r.report().forEach(CompositeChange::show);
-            if (!r.identical()) {
-               throw new IllegalStateException("the secondary differs from the primary after " + mode().name().toLowerCase(Locale.ROOT)
-                                               + (mode() == Mode.CATCHUP ? " (run a full copy: mode=\"copy\")" : "") + ": " + String.join("; ", r.differingKeys()));
-            }
-            return "identical";
+      p.step("verify", both, "-- verify " + (list.isEmpty() ? "the captured tables" : "tables " + String.join(", ", list)) + " of the secondary against the primary"
+                             + " (in-process; compared again until identical, at most " + timeout + " s)", x -> {
+         // the two are read one after the other while the pair ships: a difference may be a commit in flight, so it is
+         // looked at again; the server's connect already compared them at one snapshot position
+         final Verify.Result[] last = new Verify.Result[1];
+         try {
+            await(timeout, "the secondary to equal the primary", () -> {
+               try (Connection s = Jdbc.open(Jdbc.real(primaryUrl), primary); Connection t = Jdbc.open(Jdbc.real(secondaryUrl), "the secondary")) {
+                  last[0] = new Verify(s, t, VerifyReplicasChange.CHUNK).run(list.isEmpty() ? Copies.capturedTables(primaryUrl, s) : list);
+               }
+               return last[0].identical() ? null : last[0].differingKeys().size() + " differing keys";
+            });
          }
+         catch (SQLException e) {
+            if (!CompositeChange.TIMED_OUT.equals(e.getSQLState()) || last[0] == null) {
+               throw e;
+            }
+            last[0].report().forEach(CompositeChange::show);
+            throw new IllegalStateException("the secondary differs from the primary after " + mode().name().toLowerCase(Locale.ROOT)
+                                            + (mode() == Mode.CATCHUP ? " (run a full copy: mode=\"copy\")" : "") + ": "
+                                            + String.join("; ", last[0].differingKeys()));
+         }
+         last[0].report().forEach(CompositeChange::show);
+         return "identical";
       });
       return p;
    }

@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.Driver;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
@@ -16,8 +15,8 @@ import org.replkit.jdbc.ReplKitConfig;
 /**
  * Connections the in-process work opens to the URLs named in a changeset. Procedure calls and admin commands go
  * through {@code jdbc:replkit:} URLs (the ReplKit driver runs or routes them); dumps, loads and verification go
- * through the real driver behind such a URL, so that reading captures nothing and loading a dump is not
- * replicated back. URLs are only ever shown redacted.
+ * through the real driver behind such a URL ({@link Copies} marks its loading sessions as applying), so that reading
+ * captures nothing and loading a dump is not replicated back. URLs are only ever shown redacted.
  */
 final class Jdbc
 {
@@ -75,20 +74,6 @@ final class Jdbc
       catch (SQLException e) {
          throw new SQLException("cannot connect to " + what + " (" + redact(url) + "): " + e.getMessage(), e.getSQLState(), e);
       }
-   }
-
-   /** A real-driver session marked as applying replicated changes: capture triggers neither record nor refuse it. */
-   static Connection openApplying(String url, String what) throws SQLException
-   {
-      final Connection c = open(real(url), what);
-      try (Statement st = c.createStatement()) {
-         st.execute(Dialect.of(c).applySessionStatement());
-      }
-      catch (SQLException e) {
-         c.close();
-         throw e;
-      }
-      return c;
    }
 
    /** A comma-separated table list; empty for none. */

@@ -1,7 +1,6 @@
 package org.replkit.liquibase;
 
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -17,7 +16,7 @@ import org.replkit.liquibase.ReplKitSql.OfflineOg;
  *   1 master definition site  DBMS_REPCAT.ADD_MASTER_DATABASE
  *   2 master definition site  DBMS_REPCAT.SUSPEND_MASTER_ACTIVITY
  *   3 master definition site  DBMS_OFFLINE_OG.BEGIN_INSTANTIATION
- *   4 any master site         export the replicated tables          (in-process: {@link TableDump})
+ *   4 any master site         export the group's tables, with where the export stands for every master (in-process)
  *   5 master definition site  DBMS_OFFLINE_OG.RESUME_SUBSET_OF_MASTERS
  *   6 new site                DBMS_OFFLINE_OG.BEGIN_LOAD
  *   7 new site                import the export                     (in-process, not captured)
@@ -80,7 +79,7 @@ public final class OfflineInstantiationChange extends CompositeChange
       newSiteUrl = trim(v);
    }
 
-   @DatabaseChangeProperty(description = "URL of the master site to export from; default the master definition site", exampleValue = "jdbc:replkit:postgresql://d7tx/sprocket")
+   @DatabaseChangeProperty(description = "jdbc:replkit: URL of the master site to export from (its replkit.site names it); default the master definition site", exampleValue = "jdbc:replkit:postgresql://d7tx/sprocket?replkit.site=D7TX")
    public String getExportUrl()
    {
       return exportUrl;
@@ -102,7 +101,7 @@ public final class OfflineInstantiationChange extends CompositeChange
       exportDir = trim(v);
    }
 
-   @DatabaseChangeProperty(description = "Tables to copy, comma-separated, parents before children; default every table of the export site's schema", exampleValue = "customers,orders")
+   @DatabaseChangeProperty(description = "Tables to copy, comma-separated; default the group's tables, read from the control database (replkit.control of masterDefinitionUrl)", exampleValue = "customers,orders")
    public String getTables()
    {
       return tables;
@@ -122,7 +121,7 @@ public final class OfflineInstantiationChange extends CompositeChange
       add(problems, Jdbc.urlProblem("masterDefinitionUrl", masterDefinitionUrl, true));
       add(problems, Jdbc.urlProblem("newSiteUrl", newSiteUrl, true));
       if (exportUrl != null) {
-         add(problems, Jdbc.urlProblem("exportUrl", exportUrl, false));
+         add(problems, Jdbc.urlProblem("exportUrl", exportUrl, true));
       }
       required(problems, "exportDir", exportDir, "/var/replkit/export/sprocket");
       add(problems, Jdbc.tablesProblem("tables", tables));
@@ -148,26 +147,21 @@ public final class OfflineInstantiationChange extends CompositeChange
       final String from = exportUrl == null ? masterDefinitionUrl : exportUrl;
       final String fromWhere = exportUrl == null ? mdef : "the master site " + Jdbc.redact(exportUrl);
       final List<String> list = Jdbc.tables(tables);
-      final String what = list.isEmpty() ? "every table of its schema" : "tables " + String.join(", ", list);
+      final String what = list.isEmpty() ? "the tables of group " + gname : "tables " + String.join(", ", list);
       final Path dir = Path.of(exportDir);
       final Procedure p = new Procedure(name(), procedureIdentity(), out);
       step(p, "1 ADD_MASTER_DATABASE", mdef, masterDefinitionUrl, ReplKitSql.addMasterDatabase(gname, newSite));
       step(p, "2 SUSPEND_MASTER_ACTIVITY", mdef, masterDefinitionUrl, ReplKitSql.suspendMasterActivity(gname));
       step(p, "3 BEGIN_INSTANTIATION", mdef, masterDefinitionUrl, ReplKitSql.offlineOg(OfflineOg.BEGIN_INSTANTIATION, gname, newSite));
-      p.step("4 export", fromWhere, "-- export " + what + " to " + dir + " (in-process, one repeatable-read transaction)", x -> {
-         try (Connection c = Jdbc.open(Jdbc.real(from), fromWhere)) {
-            final TableDump.Result r = TableDump.export(c, list, dir);
-            return r.tables().size() + " tables, " + r.rows() + " rows to " + dir;
-         }
+      p.step("4 export", fromWhere, "-- export " + what + " to " + dir + " with the position of every master (in-process, one snapshot transaction;"
+                                    + " replkit export)", x -> {
+         final String control = list.isEmpty() ? Copies.config(masterDefinitionUrl).control() : null;
+         return Copies.exportMaster(from, fromWhere, gname, control, list, dir, out);
       });
       step(p, "5 RESUME_SUBSET_OF_MASTERS", mdef, masterDefinitionUrl, ReplKitSql.offlineOg(OfflineOg.RESUME_SUBSET_OF_MASTERS, gname, newSite));
       step(p, "6 BEGIN_LOAD", ns, newSiteUrl, ReplKitSql.offlineOg(OfflineOg.BEGIN_LOAD, gname, newSite));
-      p.step("7 import", ns, "-- import " + dir + " into the new site, replacing the rows of the exported tables (in-process, one transaction, not replicated)", x -> {
-         try (Connection c = Jdbc.openApplying(newSiteUrl, ns)) {
-            final TableDump.Result r = TableDump.load(dir, c);
-            return r.tables().size() + " tables, " + r.rows() + " rows from " + dir;
-         }
-      });
+      p.step("7 import", ns, "-- import " + dir + " into the new site, replacing its tables of those names, and record the export's positions in its"
+                             + " rs_lastcommit (in-process, not captured; replkit import)", x -> Copies.importMaster(dir, newSiteUrl, ns, out));
       step(p, "8 END_LOAD", ns, newSiteUrl, ReplKitSql.offlineOg(OfflineOg.END_LOAD, gname, newSite));
       step(p, "9 END_INSTANTIATION", mdef, masterDefinitionUrl, ReplKitSql.offlineOg(OfflineOg.END_INSTANTIATION, gname, newSite));
       return p;

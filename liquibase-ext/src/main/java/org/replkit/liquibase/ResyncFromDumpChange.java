@@ -18,17 +18,19 @@ import org.replkit.volume.SnapState;
 
 /**
  * Seed 000: resynchronize a replicate from a dump of the primary taken by a "third-party" utility, which here
- * is a volume-sim snapshot (with {@code snapplan}) or ReplKit's portable dump ({@link TableDump}).
+ * is a volume-sim snapshot (with {@code snapplan}; the dump point is read from the image) or ReplKit's portable
+ * export of one snapshot transaction (the dump point is the snapshot's change-log position, exact while clients
+ * commit). The primary keeps taking writes throughout.
  * <pre>
  *    1 primary            suspend log transfer from SITE
  *    2 primary            suspend connection to DS.DB
- *    3 primary            resume connection to DS.DB skip to resync marker
- *  4-5 primary            take the dump and read its position      (in-process)
+ *    3 primary            resume connection to DS.DB skip to resync marker      (the DSI is SKIP_TO_RESYNC_MARKER)
+ *  4-5 primary            take the dump and its dump point                       (in-process)
  *    6 primary            CALL lr_dump_marker(position => P, site => 'SITE')
  *    7 primary            [ra_init force SITE]  EXEC sp_start_rep_agent 'SITE', 'resync'
- *    9 replicate          apply the dump                           (in-process, not captured)
- * 8+10 control database   wait until DS.DB is SUSPENDED: the DSI suspends itself at the dump marker, which
- *                         follows the resync marker in the stream, so both markers were processed
+ *    8 control database   wait until DS.DB is WAIT_FOR_DUMP_MARKER: the resync marker was processed
+ *    9 replicate          apply the dump                                         (in-process, not captured)
+ *   10 control database   wait until DS.DB is SUSPENDED at the dump marker (its reloaded position recorded)
  *   11 primary            resume connection to DS.DB
  * </pre>
  * Commands go through the primary's jdbc:replkit: URL; the driver hands them to the replication server.
@@ -36,6 +38,10 @@ import org.replkit.volume.SnapState;
 @DatabaseChange(name = "resyncFromDump", description = "Resynchronize a replicate from a dump of the primary (seed 000)", priority = ChangeMetaData.PRIORITY_DEFAULT)
 public final class ResyncFromDumpChange extends CompositeChange
 {
+   /** The connection states of seed 000's steps 3 and 8 in the control database's rs_connections. */
+   static final String SKIP_TO_RESYNC_MARKER = "SKIP_TO_RESYNC_MARKER";
+   static final String WAIT_FOR_DUMP_MARKER = "WAIT_FOR_DUMP_MARKER";
+
    private String site;
    private String connection;
    private String primaryUrl;
@@ -136,7 +142,7 @@ public final class ResyncFromDumpChange extends CompositeChange
       sid = trim(v);
    }
 
-   @DatabaseChangeProperty(description = "Tables to dump, comma-separated, parents first; default every table of the primary's schema", exampleValue = "accounts,orders")
+   @DatabaseChangeProperty(description = "Tables to dump, comma-separated; default every table the primary's change log captures", exampleValue = "accounts,orders")
    public String getTables()
    {
       return tables;
@@ -207,6 +213,7 @@ public final class ResyncFromDumpChange extends CompositeChange
       final String control = "the control database " + Jdbc.redact(controlUrl);
       final Path dir = Path.of(dumpDir);
       final List<String> list = Jdbc.tables(tables);
+      final String what = list.isEmpty() ? "every table its change log captures" : "tables " + String.join(", ", list);
       final long timeout = timeoutSeconds == null ? 600 : Long.parseLong(timeoutSeconds);
       final Procedure p = new Procedure(name(), procedureIdentity(), out);
       step(p, "1 suspend log transfer", primary, ReplKitSql.suspendLogTransfer(site));
@@ -214,20 +221,17 @@ public final class ResyncFromDumpChange extends CompositeChange
       step(p, "3 resume connection skip to resync marker", primary, ReplKitSql.resumeConnection(connection, true, false));
       if (snapplan != null) {
          final Path plan = Path.of(snapplan);
-         p.step("4-5 snapshot and its position", primary, "-- vmsnap -f " + plan + " -o snapshot (or -o resync when a snapshot exists), then"
-                                                          + " export its clone to " + dir + " (in-process); the dump point is the snapshot's change-log position",
-                x -> snapshotDump(plan, list, dir, out));
+         p.step("4-5 snapshot and its dump point", primary, "-- vmsnap -f " + plan + " -o snapshot (or -o resync when a snapshot exists), then"
+                                                              + " export " + what + " of its clone to " + dir + " (in-process); the dump point is read from the image",
+                x -> snapshotDump(plan, list, dir, out).detail());
       }
       else {
-         p.step("4-5 dump and its position", primary, "-- export " + (list.isEmpty() ? "every table" : "tables " + String.join(", ", list)) + " of the primary to "
-                                                      + dir + " (in-process, one repeatable-read transaction); the dump point is the change-log position it holds", x -> {
-            try (Connection c = Jdbc.open(Jdbc.real(primaryUrl), primary)) {
-               return described(TableDump.export(c, list, dir));
-            }
-         });
+         p.step("4-5 dump and its dump point", primary, "-- export " + what + " of the primary to " + dir + " (in-process, one snapshot transaction);"
+                                                        + " the dump point is the snapshot's change-log position",
+                x -> Copies.exportPrimary(primaryUrl, primary, list, dir, out).detail());
       }
       p.step("6 lr_dump_marker", primary, "-- " + ReplKitSql.dumpMarker(0L, site).replace("position => 0", "position => <the dump point of step 4-5>"), x -> {
-         final long position = position(x.detail("4-5"));
+         final long position = Copies.Dump.position(x.detail("4-5"));
          sql(primaryUrl, primary, ReplKitSql.dumpMarker(position, site)).run(x);
          return "position=" + position;
       });
@@ -235,15 +239,21 @@ public final class ResyncFromDumpChange extends CompositeChange
          step(p, "7 ra_init force", primary, ReplKitSql.raInitForce(site));
       }
       step(p, "7 resume resync", primary, ReplKitSql.resyncMarker(site, ResyncMode.NONE));
-      p.step("9 apply the dump", replicate, "-- load " + dir + " into the replicate, replacing the rows of the dumped tables (in-process, one transaction, not captured)", x -> {
-         try (Connection c = Jdbc.openApplying(replicateUrl, replicate)) {
-            return described(TableDump.load(dir, c));
+      p.step("8 resync marker processed", control, "-- wait until connection " + connection + " is " + WAIT_FOR_DUMP_MARKER + " (\"DSI for " + connection
+                                                   + " received and processed Resync Database Marker. Waiting for Dump Marker.\"), at most " + timeout + " s", x -> {
+         try (ControlDb db = new ControlDb(Jdbc.real(controlUrl), null, null)) {
+            await(timeout, "connection " + connection + " to receive the resync marker", () -> connectionState(db, control, true));
          }
+         return "DSI for " + connection + " received and processed Resync Database Marker. Waiting for Dump Marker.";
       });
-      p.step("8+10 dump marker processed", control, "-- wait until connection " + connection + " is SUSPENDED: the DSI suspends itself at the dump marker,"
-                                                    + " after the resync marker (at most " + timeout + " s)", x -> {
-         await(timeout, "connection " + connection + " to suspend at the dump marker", () -> connectionState(control));
-         return "SUSPENDED";
+      p.step("9 apply the dump", replicate, "-- load " + dir + " into the replicate, replacing its tables of those names (in-process, not captured)",
+             x -> Copies.loadReplicate(dir, replicateUrl, replicate, out));
+      p.step("10 dump marker processed", control, "-- wait until connection " + connection + " is SUSPENDED at the dump marker (\"DSI for " + connection
+                                                  + " received and processed Dump Marker. DSI is now suspended.\"), at most " + timeout + " s", x -> {
+         try (ControlDb db = new ControlDb(Jdbc.real(controlUrl), null, null)) {
+            await(timeout, "connection " + connection + " to suspend at the dump marker", () -> connectionState(db, control, false));
+         }
+         return "DSI for " + connection + " received and processed Dump Marker. DSI is now suspended.";
       });
       step(p, "11 resume connection", primary, ReplKitSql.resumeConnection(connection, false, false));
       return p;
@@ -254,23 +264,31 @@ public final class ResyncFromDumpChange extends CompositeChange
       p.step(label, where, sql, sql(primaryUrl, where, sql));
    }
 
-   /** Null once the connection is SUSPENDED; its state otherwise; throws when it stopped on an error. */
-   private String connectionState(String control) throws Exception
+   /**
+    * Null once the connection reached the awaited phase; its state otherwise. Step 8 awaits the resync marker
+    * (SKIP_TO_RESYNC_MARKER has become WAIT_FOR_DUMP_MARKER, or already SUSPENDED at the dump marker that may follow
+    * at once); step 10 awaits the dump marker (SUSPENDED with the reloaded position recorded). Any other state means
+    * the resync was abandoned or failed, which no waiting repairs.
+    */
+   private String connectionState(ControlDb db, String control, boolean resyncMarker) throws Exception
    {
-      try (ControlDb db = new ControlDb(Jdbc.real(controlUrl), null, null)) {
-         final ControlDb.Conn c = db.connection(connection);
-         if (c == null) {
-            throw new IllegalStateException("connection " + connection + " is not known to " + control);
-         }
-         if (c.state().equals("SUSPENDED_ON_ERROR")) {
-            throw new IllegalStateException("connection " + connection + " stopped on an error instead of at the dump marker: " + c.error());
-         }
-         return c.state().equals("SUSPENDED") ? null : c.state();
+      final ControlDb.Conn c = db.connection(connection);
+      if (c == null) {
+         throw new IllegalStateException("connection " + connection + " is not known to " + control);
       }
+      final boolean atDumpMarker = c.state().equals("SUSPENDED") && c.reloaded() != null;
+      if (atDumpMarker || resyncMarker && c.state().equals(WAIT_FOR_DUMP_MARKER)) {
+         return null;
+      }
+      if (c.state().equals(SKIP_TO_RESYNC_MARKER) || c.state().equals(WAIT_FOR_DUMP_MARKER)) {
+         return c.state();
+      }
+      throw new IllegalStateException("connection " + connection + " is " + c.state() + (c.error() == null ? "" : " (" + c.error() + ")")
+                                      + " instead of resynchronizing: the resync was abandoned or failed; start it again with a new changeset");
    }
 
-   /** Snapshot (or refresh) the primary's volumes, then export the snapshot's clone: the dump and its position. */
-   private String snapshotDump(Path plan, List<String> list, Path dir, Consumer<String> out) throws Exception
+   /** Snapshot (or refresh) the primary's volumes, then export the snapshot's clone: the dump and its dump point. */
+   private Copies.Dump snapshotDump(Path plan, List<String> list, Path dir, Consumer<String> out) throws Exception
    {
       final FlashSnap fs = new FlashSnap(out);
       final SnapPlan sp = SnapPlan.read(plan);
@@ -287,25 +305,15 @@ public final class ResyncFromDumpChange extends CompositeChange
       try {
          org.h2.Driver.load(); // snapshots are of H2 databases on simulated volumes
          try (Connection c = DriverManager.getConnection(snap.cloneUrl() + ";IFEXISTS=TRUE", sp.user(), sp.password())) {
-            final TableDump.Result r = TableDump.export(c, list, dir);
-            return "position=" + snap.position() + "; " + r.tables().size() + " tables, " + r.rows() + " rows to " + dir;
+            final Copies.Dump d = Copies.exportClone(c, list, dir, out);
+            if (d.position() != snap.position()) {
+               throw new IllegalStateException("snapshot " + snap.name() + " recorded position " + snap.position() + " but its image holds " + d.position());
+            }
+            return d;
          }
       }
       finally {
          fs.umountClone(db, plan);
       }
-   }
-
-   private static String described(TableDump.Result r)
-   {
-      if (r.position() == null) {
-         throw new IllegalStateException("the dump holds no ReplKit change log (schema replkit), so it has no dump point");
-      }
-      return "position=" + r.position() + "; " + r.tables().size() + " tables, " + r.rows() + " rows";
-   }
-
-   private static long position(String detail)
-   {
-      return Long.parseLong(detail.substring("position=".length(), detail.indexOf(';')));
    }
 }

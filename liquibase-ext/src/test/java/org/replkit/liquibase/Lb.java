@@ -80,6 +80,9 @@ final class Lb
       final Map<String, Object> args = new LinkedHashMap<>();
       args.put("url", url);
       args.put("changelogFile", changelog);
+      if (url.startsWith("jdbc:replkit:")) {
+         args.put("driver", "org.replkit.jdbc.ReplKitDriver"); // Liquibase does not know the prefix (README: --driver)
+      }
       for (int i = 0; i < moreArgs.length; i += 2) {
          args.put((String) moreArgs[i], moreArgs[i + 1]);
       }

@@ -121,7 +121,8 @@ class UpdateSqlTest
                "BEGIN DBMS_OFFLINE_OG.BEGIN_INSTANTIATION(gname => 'SPROCKET', new_site => 'D7NY'); END;",
                "",
                "-- offlineInstantiation step 4 of 9: 4 export, at " + mdef,
-               "-- export tables customers, orders to " + dir.resolve("export") + " (in-process, one repeatable-read transaction);",
+               "-- export tables customers, orders to " + dir.resolve("export") + " with the position of every master (in-process, one snapshot transaction;"
+                  + " replkit export);",
                "",
                "-- offlineInstantiation step 5 of 9: 5 RESUME_SUBSET_OF_MASTERS, at " + mdef,
                "BEGIN DBMS_OFFLINE_OG.RESUME_SUBSET_OF_MASTERS(gname => 'SPROCKET', new_site => 'D7NY'); END;",
@@ -130,7 +131,8 @@ class UpdateSqlTest
                "BEGIN DBMS_OFFLINE_OG.BEGIN_LOAD(gname => 'SPROCKET', new_site => 'D7NY'); END;",
                "",
                "-- offlineInstantiation step 7 of 9: 7 import, at " + ny,
-               "-- import " + dir.resolve("export") + " into the new site, replacing the rows of the exported tables (in-process, one transaction, not replicated);",
+               "-- import " + dir.resolve("export") + " into the new site, replacing its tables of those names, and record the export's positions in its"
+                  + " rs_lastcommit (in-process, not captured; replkit import);",
                "",
                "-- offlineInstantiation step 8 of 9: 8 END_LOAD, at " + ny,
                "BEGIN DBMS_OFFLINE_OG.END_LOAD(gname => 'SPROCKET', new_site => 'D7NY'); END;",
@@ -142,16 +144,19 @@ class UpdateSqlTest
          assertTrue(out.contains(offline), "expected\n" + offline + "\nin\n" + out);
          assertFalse(out.contains("secret"), "a password in the output:\n" + out);
          final String resync = String.join(nl,
-               "suspend log transfer from pdb;", "", "-- resyncFromDump step 2 of 10: 2 suspend connection, at the primary pdb " + h2 + "pdb",
-               "suspend connection to ds.db;", "", "-- resyncFromDump step 3 of 10: 3 resume connection skip to resync marker, at the primary pdb " + h2 + "pdb",
+               "suspend log transfer from pdb;", "", "-- resyncFromDump step 2 of 11: 2 suspend connection, at the primary pdb " + h2 + "pdb",
+               "suspend connection to ds.db;", "", "-- resyncFromDump step 3 of 11: 3 resume connection skip to resync marker, at the primary pdb " + h2 + "pdb",
                "resume connection to ds.db skip to resync marker;");
          assertTrue(out.contains(resync), "expected\n" + resync + "\nin\n" + out);
          for (String s : List.of("-- CALL lr_dump_marker(position => <the dump point of step 4-5>, site => 'pdb');",
-                                 "ra_init force pdb;" + nl + nl + "-- resyncFromDump step 7 of 10: 7 resume resync",
+                                 "ra_init force pdb;" + nl + nl + "-- resyncFromDump step 7 of 11: 7 resume resync",
                                  "EXEC sp_start_rep_agent 'pdb', 'resync';",
-                                 "-- wait until connection ds.db is SUSPENDED: the DSI suspends itself at the dump marker, after the resync marker (at most 600 s);",
+                                 "-- wait until connection ds.db is WAIT_FOR_DUMP_MARKER (\"DSI for ds.db received and processed Resync Database Marker. Waiting for Dump"
+                                 + " Marker.\"), at most 600 s;" + nl + nl + "-- resyncFromDump step 9 of 11: 9 apply the dump",
+                                 "-- wait until connection ds.db is SUSPENDED at the dump marker (\"DSI for ds.db received and processed Dump Marker. DSI is now"
+                                 + " suspended.\"), at most 600 s;",
                                  "resume connection to ds.db;" + nl + nl + "INSERT INTO ",
-                                 "-- resyncFromDump step 4 of 9: 4-5 snapshot and its position",
+                                 "-- resyncFromDump step 4 of 10: 4-5 snapshot and its dump point",
                                  "ADMIN COMMAND 'hotstandby netcopy';" + nl + nl + "-- hotstandbySync step 2 of 4: connect",
                                  "ADMIN COMMAND 'hotstandby connect';",
                                  "-- repeat ADMIN COMMAND 'hotstandby state' until it answers PRIMARY ACTIVE (at most 600 s);",

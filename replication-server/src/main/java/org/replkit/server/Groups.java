@@ -5,13 +5,13 @@ import org.replkit.core.changelog.ChangeLogSchema;
 import org.replkit.core.changelog.Dialect;
 import org.replkit.core.changelog.Oqid;
 import org.replkit.core.control.ControlDb;
+import org.replkit.core.copy.TableCopy;
 import org.replkit.core.queue.StableQueue;
 import org.replkit.jdbc.capture.Quiesce;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -419,20 +419,11 @@ final class Groups
     */
    static String[] resolve(Connection c, String sname, String oname) throws SQLException
    {
-      final Dialect d = Dialect.of(c);
-      final String own = d == Dialect.MARIADB ? c.getCatalog() : c.getSchema();
-      for (String schema : new String[] {sname, own}) {
-         try (ResultSet rs = d == Dialect.MARIADB ? c.getMetaData().getTables(null, null, null, new String[] {"TABLE"})
-                                                  : c.getMetaData().getTables(null, null, null, new String[] {"TABLE", "BASE TABLE"})) {
-            while (rs.next()) {
-               final String s = d == Dialect.MARIADB ? rs.getString("TABLE_CAT") : rs.getString("TABLE_SCHEM");
-               if (s != null && s.equalsIgnoreCase(schema) && rs.getString("TABLE_NAME").equalsIgnoreCase(oname)) {
-                  return new String[] {s, rs.getString("TABLE_NAME")};
-               }
-            }
-         }
+      final TableCopy.TableName t = TableCopy.find(c, sname, oname);
+      if (t == null) {
+         throw new RepException(-23430, "badargument", "table " + sname + "." + oname + " does not exist at " + Dialect.redact(c.getMetaData().getURL()));
       }
-      throw new RepException(-23430, "badargument", "table " + sname + "." + oname + " does not exist at " + Dialect.redact(c.getMetaData().getURL()));
+      return new String[] {t.schema(), t.name()};
    }
 
    private Connection connect(String site) throws SQLException

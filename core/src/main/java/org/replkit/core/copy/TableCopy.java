@@ -107,6 +107,29 @@ public final class TableCopy
    {
    }
 
+   /**
+    * A table as database {@code c} spells it: in {@code schema} (null: none) else in the connection's own
+    * schema, names matched without regard to case (databases of different kinds fold unquoted names
+    * differently); null when there is none.
+    */
+   public static TableName find(Connection c, String schema, String name) throws SQLException
+   {
+      final Dialect d = Dialect.of(c);
+      final String own = currentSchema(c, d);
+      for (String s : schema == null ? new String[] {own} : new String[] {schema, own}) {
+         try (ResultSet rs = d == Dialect.MARIADB ? c.getMetaData().getTables(null, null, null, new String[] {"TABLE"})
+                                                  : c.getMetaData().getTables(null, null, null, new String[] {"TABLE", "BASE TABLE"})) {
+            while (rs.next()) {
+               final String at = d == Dialect.MARIADB ? rs.getString("TABLE_CAT") : rs.getString("TABLE_SCHEM");
+               if (at != null && at.equalsIgnoreCase(s) && rs.getString("TABLE_NAME").equalsIgnoreCase(name)) {
+                  return new TableName(at, rs.getString("TABLE_NAME"));
+               }
+            }
+         }
+      }
+      return null;
+   }
+
    /** Describes the tables through the snapshot (each must exist). */
    public static List<TableDef> describe(Snapshot source, List<TableName> tables) throws SQLException
    {
@@ -590,7 +613,8 @@ public final class TableCopy
       }
       for (Path p : present) {
          final String n = p.getFileName().toString();
-         if (!(n.matches("\\d{4}\\.jsonl") || n.equals(MANIFEST) || n.equals(MANIFEST + ".tmp"))) {
+         // MasterExport's positions file belongs to the export it completes: an instantiation export can be taken again
+         if (!(n.matches("\\d{4}\\.jsonl") || n.equals(MANIFEST) || n.equals(MANIFEST + ".tmp") || n.equals(MasterExport.ORIGINS))) {
             throw new IOException("export directory " + dir + " holds " + n + ", which is not part of a ReplKit export: choose an empty directory");
          }
       }

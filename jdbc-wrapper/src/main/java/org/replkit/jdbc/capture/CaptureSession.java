@@ -39,6 +39,13 @@ public final class CaptureSession
 
    private static final Pattern TRUNCATE_TABLE = Pattern.compile("(?is)^\\s*TRUNCATE\\s+(?:TABLE\\s+)?(?:ONLY\\s+)?((?:[`\"\\[][^`\"\\]]+[`\"\\]]|[\\w$]+)(?:\\.(?:[`\"\\[][^`\"\\]]+[`\"\\]]|[\\w$]+))?)");
 
+   /** The one table a DDL statement creates, alters, drops, indexes or comments on; otherwise no match. */
+   private static final Pattern DDL_TABLE = Pattern.compile("(?is)^\\s*(?:CREATE\\s+(?:(?:GLOBAL|LOCAL)\\s+)?(?:(?:TEMPORARY|TEMP|CACHED|MEMORY|UNLOGGED)\\s+)?TABLE"
+                                                            + "(?:\\s+IF\\s+NOT\\s+EXISTS)?|ALTER\\s+TABLE(?:\\s+IF\\s+EXISTS)?(?:\\s+ONLY)?"
+                                                            + "|DROP\\s+TABLE(?:\\s+IF\\s+EXISTS)?|COMMENT\\s+ON\\s+TABLE"
+                                                            + "|CREATE\\s+(?:UNIQUE\\s+)?INDEX\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?\\S+\\s+ON(?:\\s+ONLY)?)\\s+"
+                                                            + "((?:[`\"\\[][^`\"\\]]+[`\"\\]]|[\\w$]+)(?:\\.(?:[`\"\\[][^`\"\\]]+[`\"\\]]|[\\w$]+))?)(?!\\s*,)");
+
    /** A JDBC call that runs the statement; returns what the proxy returns. */
    @FunctionalInterface
    public interface Work<T>
@@ -259,7 +266,8 @@ public final class CaptureSession
       final String schema = currentSchema();
       final String table = info.kind() == SqlInfo.Kind.TRUNCATE ? truncatedTable(sql, db) : null;
       final Change.Op op = info.kind() == SqlInfo.Kind.TRUNCATE ? Change.Op.TRUNCATE : Change.Op.DDL;
-      final boolean recorded = !mentionsLogSchema(sql);
+      // the DDL of an excluded table (Liquibase's DATABASECHANGELOG, say) is not replicated either: its rows never are
+      final boolean recorded = !mentionsLogSchema(sql) && !namesExcludedTable(sql, schema);
       if (!capture.ddlCommits()) {
          // PostgreSQL: DDL is transactional; record it in the same transaction
          final Work<T> withRecord = () -> {
@@ -304,6 +312,21 @@ public final class CaptureSession
    private boolean mentionsLogSchema(String sql)
    {
       return sql.contains(db.log.schema() + "\".") || sql.contains(db.log.schema() + "`.") || sql.contains(db.log.schema() + ".");
+   }
+
+   /** True when the DDL (or TRUNCATE) statement is about one table, and replkit.exclude excludes it. */
+   private boolean namesExcludedTable(String sql, String currentSchema)
+   {
+      final Matcher ddl = DDL_TABLE.matcher(sql);
+      final Matcher truncate = TRUNCATE_TABLE.matcher(sql);
+      final String name = ddl.find() ? ddl.group(1) : truncate.find() ? truncate.group(1) : null;
+      if (name == null) {
+         return false;
+      }
+      final int dot = name.lastIndexOf('.');
+      final String table = SqlClassifier.unquote(dot < 0 ? name : name.substring(dot + 1));
+      final String schema = dot < 0 ? currentSchema : SqlClassifier.unquote(name.substring(0, dot));
+      return db.config.isExcluded(schema, table);
    }
 
    /** The truncated table as the catalog spells it (unquoted names fold the database's way). */
