@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,6 +37,7 @@ public final class CapturedDatabase
    final String site;
    private final List<String> schemas;
    private final Set<String> known = ConcurrentHashMap.newKeySet();
+   private final java.util.concurrent.atomic.AtomicBoolean warned = new java.util.concurrent.atomic.AtomicBoolean();
 
    private CapturedDatabase(ChangeLogSchema log, ReplKitConfig config, String site, List<String> schemas)
    {
@@ -68,7 +70,21 @@ public final class CapturedDatabase
             }
          }
       }
+      if (db.config != config && !capturing(db.config).equals(capturing(config)) && db.warned.compareAndSet(false, true)) {
+         // the first connection's settings rule this database in this process: say so once instead of silently
+         LOG.warn("ReplKit: {} is already captured in this process with settings {}; a connection asked for {}. The first settings apply"
+                  + " (site, exclude, keys, schemas): give every connection to one database the same ones", Dialect.redact(identity),
+                  capturing(db.config), capturing(config));
+      }
       return db;
+   }
+
+   /** The settings that decide what and how this database is captured (not control, timeouts or the driver). */
+   private static Map<String, String> capturing(ReplKitConfig config)
+   {
+      final Map<String, String> m = new java.util.TreeMap<>(config.asMap());
+      m.keySet().retainAll(Set.of("site", "exclude", "keys", "schemas", "logSchema"));
+      return m;
    }
 
    public ChangeLogSchema log()
