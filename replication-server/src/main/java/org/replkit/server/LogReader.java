@@ -88,6 +88,8 @@ final class LogReader implements Runnable
    private long lastStatus;
    private volatile long queued;
    private volatile boolean reinitialized;
+   /** Moves on every transition out of ACTIVE: a read turn appends only if none happened since it began. */
+   private long generation;
    private volatile long caughtUpAt;
    private Thread thread;
 
@@ -130,6 +132,9 @@ final class LogReader implements Runnable
          return false;
       }
       state = next;
+      if (next != State.ACTIVE) {
+         generation++; // a turn that read before this must not append after it (a resync marker may come next)
+      }
       error = next == State.DOWN ? why : null;
       if (from != next) {
          LOG.info("RepAgent for {}: {} -> {}{}", site.name(), from, next, why == null ? "" : " (" + why + ")");
@@ -330,6 +335,10 @@ final class LogReader implements Runnable
    /** One read-append turn; returns the transactions read (a queued dump marker counts as one). */
    private int readOnce() throws SQLException
    {
+      final long turn;
+      synchronized (this) {
+         turn = generation;
+      }
       final Oqid last = queue.lastReceived(site.name());
       final long position = last == null ? 0 : last.seq();
       final Long dump = DumpMarker.pending(primary, reader.log());
@@ -371,7 +380,7 @@ final class LogReader implements Runnable
          marked = true;
       }
       synchronized (this) {
-         if (state != State.ACTIVE) {
+         if (state != State.ACTIVE || generation != turn) {
             return 0; // suspended meanwhile: a resync marker may be queued next, nothing read before it may follow it
          }
          queued += queue.append(out) - (marked ? 1 : 0);
