@@ -60,13 +60,19 @@ class RefusalTest
             st.execute("CREATE TABLE scratch_more (v INT)"); // excluded tables' DDL is not recorded either (Liquibase's own tables)
             st.execute("ALTER TABLE scratch_more ADD COLUMN w INT");
             st.execute("DROP TABLE scratch_more");
+            // a statement reaching past the excluded table it names first is recorded: skipping it could lose keyed's change
+            st.execute("CREATE TABLE scratch_two (v INT)");
+            st.execute("CREATE TABLE other_two (v INT)");
+            st.execute("DROP TABLE scratch_two, other_two");
          }
          db.exec("INSERT INTO scratch VALUES (2)"); // excluded: writable without ReplKit
          try (Connection p = db.connect()) {
             final Dialect d = Dialect.of(p);
             final var reader = new ChangeLogReader(new ChangeLogSchema(d, kind == Kind.MARIADB ? "replkit_k_" + db.name : "replkit_k"), "S1");
             final List<CommittedTransaction> txs = reader.read(p, 0, 100);
-            assertEquals(2, txs.size(), "scratch is not captured, nor the DDL of scratch_more");
+            assertEquals(4, txs.size(), "scratch is not captured, nor the DDL of scratch_more and scratch_two; other_two's and the"
+                                        + " two-table DROP are: " + txs);
+            assertTrue(txs.get(3).changes().get(0).stmt().contains("DROP TABLE scratch_two, other_two"), txs.get(3).toString());
             assertEquals("S1", txs.get(0).oqid().site());
             assertEquals(List.of("code"), reader.table(p, txs.get(0).changes().get(0).schema(), txs.get(0).changes().get(0).table()).key().stream().map(String::toLowerCase).toList());
          }

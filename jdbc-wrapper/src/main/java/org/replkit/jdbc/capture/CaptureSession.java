@@ -37,14 +37,14 @@ public final class CaptureSession
       DIRTY
    }
 
-   private static final Pattern TRUNCATE_TABLE = Pattern.compile("(?is)^\\s*TRUNCATE\\s+(?:TABLE\\s+)?(?:ONLY\\s+)?((?:[`\"\\[][^`\"\\]]+[`\"\\]]|[\\w$]+)(?:\\.(?:[`\"\\[][^`\"\\]]+[`\"\\]]|[\\w$]+))?)");
+   private static final Pattern TRUNCATE_TABLE = Pattern.compile("(?is)^\\s*TRUNCATE\\s+(?:TABLE\\s+)?(?:ONLY\\s+)?((?:[`\"\\[][^`\"\\]]++[`\"\\]]|[\\w$]++)(?:\\.(?:[`\"\\[][^`\"\\]]++[`\"\\]]|[\\w$]++))?)");
 
    /** The one table a DDL statement creates, alters, drops, indexes or comments on; otherwise no match. */
    private static final Pattern DDL_TABLE = Pattern.compile("(?is)^\\s*(?:CREATE\\s+(?:(?:GLOBAL|LOCAL)\\s+)?(?:(?:TEMPORARY|TEMP|CACHED|MEMORY|UNLOGGED)\\s+)?TABLE"
                                                             + "(?:\\s+IF\\s+NOT\\s+EXISTS)?|ALTER\\s+TABLE(?:\\s+IF\\s+EXISTS)?(?:\\s+ONLY)?"
                                                             + "|DROP\\s+TABLE(?:\\s+IF\\s+EXISTS)?|COMMENT\\s+ON\\s+TABLE"
                                                             + "|CREATE\\s+(?:UNIQUE\\s+)?INDEX\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?\\S+\\s+ON(?:\\s+ONLY)?)\\s+"
-                                                            + "((?:[`\"\\[][^`\"\\]]+[`\"\\]]|[\\w$]+)(?:\\.(?:[`\"\\[][^`\"\\]]+[`\"\\]]|[\\w$]+))?)(?!\\s*,)");
+                                                            + "((?:[`\"\\[][^`\"\\]]++[`\"\\]]|[\\w$]++)(?:\\.(?:[`\"\\[][^`\"\\]]++[`\"\\]]|[\\w$]++))?)(?!\\s*,)");
 
    /** A JDBC call that runs the statement; returns what the proxy returns. */
    @FunctionalInterface
@@ -319,14 +319,31 @@ public final class CaptureSession
    {
       final Matcher ddl = DDL_TABLE.matcher(sql);
       final Matcher truncate = TRUNCATE_TABLE.matcher(sql);
-      final String name = ddl.find() ? ddl.group(1) : truncate.find() ? truncate.group(1) : null;
-      if (name == null) {
+      final Matcher m = ddl.find() ? ddl : truncate.find() ? truncate : null;
+      if (m == null || !aboutOneTableOnly(sql, m.end(1))) {
          return false;
       }
+      final String name = m.group(1);
       final int dot = name.lastIndexOf('.');
       final String table = SqlClassifier.unquote(dot < 0 ? name : name.substring(dot + 1));
       final String schema = dot < 0 ? currentSchema : SqlClassifier.unquote(name.substring(0, dot));
       return db.config.isExcluded(schema, table);
+   }
+
+   /**
+    * False when the statement may reach beyond the table it names first: more tables after it (DROP or
+    * TRUNCATE a, b), CASCADE, a RENAME to another name, or a second statement. Such DDL is recorded even when
+    * the first table is excluded: skipping it could lose a change to a replicated table.
+    */
+   static boolean aboutOneTableOnly(String sql, int afterName)
+   {
+      final String rest = sql.substring(afterName);
+      if (rest.stripLeading().startsWith(",")) {
+         return false;
+      }
+      final String upper = sql.toUpperCase(java.util.Locale.ROOT);
+      final int semicolon = rest.indexOf(';');
+      return !upper.matches("(?s).*\\b(CASCADE|RENAME)\\b.*") && (semicolon < 0 || rest.substring(semicolon + 1).isBlank());
    }
 
    /** The truncated table as the catalog spells it (unquoted names fold the database's way). */
