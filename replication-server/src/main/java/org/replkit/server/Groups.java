@@ -222,8 +222,8 @@ final class Groups
       switch (p) {
          case "DBMS_OFFLINE_OG.BEGIN_INSTANTIATION" -> {
             expect(gname, g, newSite, state, MasterState.ADDED, "QUIESCED", "call DBMS_REPCAT.ADD_MASTER_DATABASE and SUSPEND_MASTER_ACTIVITY first");
-            to(gname, newSite, MasterState.ADDED, MasterState.INSTANTIATING);
             connectionTo(newSite).startAt(queue.endPosition()); // quiesced and drained: the export will hold all queued so far
+            to(gname, newSite, MasterState.ADDED, MasterState.INSTANTIATING);
             return "Offline instantiation of " + newSite + " in group " + gname + " begun: export the group's tables from any master now.";
          }
          case "DBMS_OFFLINE_OG.RESUME_SUBSET_OF_MASTERS" -> {

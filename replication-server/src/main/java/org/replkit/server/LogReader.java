@@ -208,19 +208,23 @@ final class LogReader implements Runnable
          final long end = r.position(c);
          final long truncation = r.truncationPoint(c);
          final boolean reset = mode != Marker.Mode.NONE || reinitialized;
+         // the truncation point moved: the log went back (restored), lost what was not read, or holds at the received
+         // sequence another transaction than the one received (restored, then written past it)
+         final long receivedTx = queue.lastReceivedTx(site.name());
+         final Long txThere = received > 0 && receivedTx >= 0 ? r.txAt(c, received) : null;
+         final boolean moved = end < received || truncation > received + 1 || (received > 0 && receivedTx >= 0 && !Long.valueOf(receivedTx).equals(txThere));
          final long start;
          if (mode == Marker.Mode.INIT) {
             start = end;
          }
          else if (reset) {
-            // rewind only when the primary's sequence really went back (restored) or its log lost what was not read:
-            // otherwise re-reading from the truncation point would apply again at every connection not resynchronizing
-            start = end < received || truncation > received + 1 ? truncation : received;
+            start = moved ? truncation : received; // re-reading what was received would apply it again at every other connection
          }
          else {
-            if (end < received || truncation > received + 1) {
+            if (moved) {
                throw new IllegalStateException("the truncation point of primary " + site.name() + " moved: its log holds sequences " + truncation + " to " + end
-                                               + " but the log reader stopped at " + received + ". Run 'ra_init force " + site.name() + "' and then"
+                                               + (end >= received ? " but not the transaction " + received + " the log reader received" : "")
+                                               + "; the log reader stopped at " + received + ". Run 'ra_init force " + site.name() + "' and then"
                                                + " 'resume resync " + site.name() + "', or sp_start_rep_agent " + site.name() + ", 'resync purge'");
             }
             start = received;
@@ -254,8 +258,8 @@ final class LogReader implements Runnable
       }
       reinitialized = true;
       LOG.info("RepAgent for {}: repository reinitialized (ra_init force)", site.name());
-      return "RepAgent for " + site.name() + ": repository reinitialized. 'resume resync' now reads from the primary's truncation point and"
-             + " resets duplicate detection.";
+      return "RepAgent for " + site.name() + ": repository reinitialized. 'resume resync' now resets duplicate detection and reads from the"
+             + " primary's truncation point if its log moved (restored, or lost what was not read), else from where it stopped.";
    }
 
    void stop() throws InterruptedException
@@ -343,7 +347,7 @@ final class LogReader implements Runnable
       final long position = last == null ? 0 : last.seq();
       final Long dump = DumpMarker.pending(primary, reader.log());
       if (dump != null && dump <= position) {
-         return dumpMarkerReached(dump, position);
+         return dumpMarkerReached(dump, position, turn);
       }
       final long readStart = System.currentTimeMillis();
       final List<CommittedTransaction> txs = reader.read(primary, position, BATCH);
@@ -396,11 +400,11 @@ final class LogReader implements Runnable
    }
 
    /** The log reader is at or past a requested dump position: queue the marker now, or refuse one that is too late. */
-   private int dumpMarkerReached(long dump, long position) throws SQLException
+   private int dumpMarkerReached(long dump, long position, long turn) throws SQLException
    {
       if (dump == position && queue.lastDumpMarker(site.name()) < dump) {
          synchronized (this) {
-            if (state != State.ACTIVE) {
+            if (state != State.ACTIVE || generation != turn) {
                return 0;
             }
             queue.append(List.of(Marker.dump(dump).entry(site.name())));

@@ -239,7 +239,8 @@ class ResyncTest
                                  + "CLUSTERED=no\n");
          final TestDb primary = TestDatabases.at(Kind.H2, "PROD", url);
          final FlashSnap flash = new FlashSnap(line -> { });
-         seed000(dir, primary, replicate, w -> { }, new Dump()
+         final Writer[] writer = new Writer[1];
+         seed000(dir, primary, replicate, w -> writer[0] = w, new Dump()
          {
             Path script;
 
@@ -247,7 +248,14 @@ class ResyncTest
             public long take() throws Exception
             {
                flash.validate("PROD", plan);
-               final FlashSnap.Snapshot snap = flash.snapshot("PROD", plan);
+               final FlashSnap.Snapshot snap;
+               writer[0].pause(true); // the online snapshot quiesces H2 for an instant; the writer resumes right after
+               try {
+                  snap = flash.snapshot("PROD", plan);
+               }
+               finally {
+                  writer[0].pause(false);
+               }
                final FlashSnap.Snapshot clone = flash.mountClone("PROD", plan);
                try (Connection c = DriverManager.getConnection(clone.cloneUrl(), "sa", "")) {
                   final long point = DumpPoint.of(c);

@@ -201,6 +201,17 @@ public final class ChangeLogReader
       return LogMeta.getLong(c, log, LogMeta.TRUNCATED, 0);
    }
 
+   /** The transaction id the log's commit row {@code seq} carries, or null when the log holds no such row. */
+   public Long txAt(Connection c, long seq) throws SQLException
+   {
+      try (PreparedStatement ps = c.prepareStatement("SELECT tx FROM " + log.table("rk_commit") + " WHERE seq = ?")) {
+         ps.setLong(1, seq);
+         try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getLong(1) : null;
+         }
+      }
+   }
+
    /** The highest committed sequence in the log (0 when none), i.e. the position of this database's data. */
    public long position(Connection c) throws SQLException
    {

@@ -92,7 +92,15 @@ public final class MasterExport
       final ChangeLogSchema log = new ChangeLogSchema(d, ChangeLogSchema.defaultSchema(d, target));
       final long point = org.replkit.core.changelog.DumpPoint.of(target);
       final Map<String, Long> origins = new LinkedHashMap<>(LastCommit.read(d, target));
+      if (point == 0) {
+         if (origins.containsKey(fromSite)) {
+            return origins; // adopted before (a rerun): the log is empty, the positions are written
+         }
+         throw new SQLException("the loaded dump holds no commit of " + fromSite + " in its change log: load a dump of " + fromSite
+                                + " taken whole (with its change-log schema) first", "55000");
+      }
       origins.put(fromSite, point);
+      LastCommit.ensure(d, target); // DDL commits by itself on H2 and MariaDB: before the transaction below, not inside it
       final boolean auto = target.getAutoCommit();
       target.setAutoCommit(false);
       try (java.sql.Statement st = target.createStatement()) {

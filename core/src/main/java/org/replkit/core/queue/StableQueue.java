@@ -36,6 +36,9 @@ public interface StableQueue extends AutoCloseable
    /** The position of the newest entry (0 when none): a connection given this cursor receives only what comes after. */
    long endPosition();
 
+   /** The primary's own transaction id of the last transaction received from an origin (-1 when unknown). */
+   long lastReceivedTx(String origin);
+
    /** The last OQID received from an origin, or null: where that origin's log reader resumes. */
    Oqid lastReceived(String origin);
 
