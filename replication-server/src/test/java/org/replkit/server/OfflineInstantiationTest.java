@@ -133,6 +133,7 @@ class OfflineInstantiationTest
          w.awaitCommits(10); // the existing masters write again while the new site loads
       }
       if (nativeDump && control != null) {
+         server.admin("suspend log transfer from " + newSite); // its log reader must not read the copied log as the new site's
          // the dump brings the exporting master's change log: the one the driver made at the new site (BEGIN_LOAD ran there) goes
          try (Connection c = DriverManager.getConnection(server.config().site(newSite).db().url()); Statement st = c.createStatement()) {
             st.execute("DROP SCHEMA replkit CASCADE");
@@ -140,6 +141,8 @@ class OfflineInstantiationTest
          ResyncTest.run("psql", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres", "-d", dbName(server, newSite), "-f", dump.toString());
          final Map<String, Long> positions = Instantiation.adoptNative(configOf(server), newSite, from);   // step 7, native
          assertTrue(positions.get(from) > 0, positions.toString());
+         assertEquals(positions, Instantiation.adoptNative(configOf(server), newSite, from), "a rerun changes nothing");
+         server.admin("resume log transfer from " + newSite);
       }
       else {
          Instantiation.load(configOf(server), newSite, export, p -> { });                           // step 7
