@@ -44,14 +44,12 @@ public final class ReplicationServer implements AutoCloseable
    private static final Pattern RA_SUSPEND = Pattern.compile("(?i)^\\s*suspend(?:\\s+(\\S+))?\\s*$");
    private static final Pattern RA_RESUME = Pattern.compile("(?i)^\\s*resume(\\s+resync(?:\\s+(purge|init))?)?(?:\\s+(\\S+))?\\s*$");
    private static final Pattern RA_INIT = Pattern.compile("(?i)^\\s*ra_init\\s+force(?:\\s+(\\S+))?\\s*$");
-   private static final Pattern START_REP_AGENT = Pattern.compile("(?i)^\\s*(?:exec(?:ute)?\\s+)?sp_start_rep_agent\\s+'?([^',\\s]+)'?\\s*(?:,\\s*'([^']*)')?\\s*;?\\s*$");
-   private static final Pattern DUMP_MARKER = Pattern.compile("(?i)^\\s*lr_dump_marker(?:\\s+(\\d+))?(?:\\s+([^\\s\\d]\\S*))?\\s*$");
    private static final Pattern LOG_TRANSFER = Pattern.compile("(?i)^\\s*(suspend|resume)\\s+log\\s+transfer\\s+from\\s+(\\S+)\\s*$");
    private static final Pattern EXCEPTIONS = Pattern.compile("(?i)^\\s*(?:list\\s+exceptions|rs_helpexception)(?:\\s+(?:for\\s+)?(\\S+))?\\s*$");
    private static final Pattern WHO = Pattern.compile("(?i)^\\s*admin\\s+who\\s*$");
    static final String COMMANDS = "suspend connection to ds.db | resume connection to ds.db [skip transaction | skip to resync marker]"
                                   + " | suspend log transfer from SITE | resume log transfer from SITE | suspend [SITE] | resume [resync [purge|init]] [SITE]"
-                                  + " | ra_init force [SITE] | sp_start_rep_agent SITE, 'resync[ purge| init]' | lr_dump_marker [POSITION] [SITE]"
+                                  + " | ra_init force [SITE] | sp_start_rep_agent SITE, 'resync[ purge| init]' | lr_dump_marker [POSITION[, 'SITE']]"
                                   + " | list exceptions [ds.db] | admin who | " + Standby.COMMANDS;
 
    private final ServerConfig config;
@@ -335,21 +333,6 @@ public final class ReplicationServer implements AutoCloseable
          if ((m = RA_INIT.matcher(command)).matches()) {
             return reader(m.group(1), command).raInitForce();
          }
-         if ((m = START_REP_AGENT.matcher(command)).matches()) {
-            final String mode = m.group(2) == null ? "" : m.group(2).strip().toLowerCase(Locale.ROOT).replaceAll("\\s+", " ");
-            final LogReader r = reader(m.group(1), command);
-            return switch (mode) {
-               case "" -> r.resume();
-               case "resync" -> r.resumeResync(Marker.Mode.NONE);
-               case "resync purge" -> r.resumeResync(Marker.Mode.PURGE);
-               case "resync init" -> r.resumeResync(Marker.Mode.INIT);
-               default -> throw new IllegalArgumentException("sp_start_rep_agent " + m.group(1) + ": unknown mode '" + m.group(2)
-                                                             + "'; the modes are 'resync', 'resync purge' and 'resync init'");
-            };
-         }
-         if ((m = DUMP_MARKER.matcher(command)).matches()) {
-            return dumpMarker(reader(m.group(2), command), m.group(1) == null ? null : Long.valueOf(m.group(1)));
-         }
       }
       catch (SQLException e) {
          throw new IllegalStateException(e.getMessage(), e);
@@ -391,7 +374,7 @@ public final class ReplicationServer implements AutoCloseable
       catch (SQLException e) {
          throw new IllegalArgumentException(e.getMessage(), e); // a call with wrong arguments: say so before queueing it
       }
-      for (Pattern p : List.of(SUSPEND_CONN, RESUME_CONN, LOG_TRANSFER, RA_SUSPEND, RA_RESUME, RA_INIT, START_REP_AGENT, DUMP_MARKER, EXCEPTIONS, WHO)) {
+      for (Pattern p : List.of(SUSPEND_CONN, RESUME_CONN, LOG_TRANSFER, RA_SUSPEND, RA_RESUME, RA_INIT, EXCEPTIONS, WHO)) {
          if (p.matcher(command).matches()) {
             return true;
          }
