@@ -813,6 +813,10 @@ final class Dsi implements Runnable
       }
    }
 
+   /** The queue depth last counted, and when to count it again (see status). */
+   private long countedDepth;
+   private long nextDepthAt;
+
    private void status(boolean force, State shown)
    {
       final long now = System.currentTimeMillis();
@@ -821,8 +825,13 @@ final class Dsi implements Runnable
       }
       lastStatus = now;
       try {
-         final long depth = queue.depthAfter(cursor, cfg.from());
-         control.connectionState(cfg.name(), shown.name(), lastApplied, applied, depth == 0 ? 0 : lagMs, depth, cursor, failing, error, rejected, reloaded);
+         // counting the queue is O(depth): with a deep backlog it is refreshed less often, at most ~5% of the time
+         if (force || now >= nextDepthAt) {
+            final long t0 = System.nanoTime();
+            countedDepth = queue.depthAfter(cursor, cfg.from());
+            nextDepthAt = now + Math.max(250, 20 * (System.nanoTime() - t0) / 1_000_000);
+         }
+         control.connectionState(cfg.name(), shown.name(), lastApplied, applied, countedDepth == 0 ? 0 : lagMs, countedDepth, cursor, failing, error, rejected, reloaded);
       }
       catch (SQLException | RuntimeException e) {
          // at shutdown an embedded AUTO_SERVER control database may already be closed by H2's own exit hook
