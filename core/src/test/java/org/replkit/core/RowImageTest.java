@@ -31,6 +31,33 @@ class RowImageTest
    }
 
    @Test
+   void numbersReadTheSameAsBigDecimalsParser()
+   {
+      final java.util.Random r = new java.util.Random(42);
+      final java.util.List<String> texts = new java.util.ArrayList<>(java.util.List.of(
+         "0", "-0", "0.0", "-0.000", "7", "-7", "123456789012345678", "-123456789012345678", "1234567890123456789", "99999999999999999999",
+         "1.5", "1.500", "-12345678901234.000001", "0.30000000000000004", "1e3", "1E-7", "-2.5e+10", "9223372036854775807", "-9223372036854775808",
+         "1."));
+      for (int i = 0; i < 2000; i++) {
+         final String digits = Long.toString(Math.abs(r.nextLong()) % (long) Math.pow(10, 1 + r.nextInt(18)));
+         final int point = r.nextInt(digits.length() + 1);
+         final String t = (r.nextBoolean() ? "-" : "") + (point == 0 || point == digits.length() ? digits : digits.substring(0, point) + "." + digits.substring(point));
+         texts.add(t);
+      }
+      for (String t : texts) {
+         final BigDecimal read = (BigDecimal) Json.parseObject("{\"v\": " + t + "}").get("v");
+         final BigDecimal expected = new BigDecimal(t);
+         assertEquals(expected, read, t); // equals compares the scale too
+         final Object asInteger = expected.stripTrailingZeros().scale() <= 0 ? ColumnKind.INTEGER.decode(read) : null;
+         if (asInteger != null) {
+            assertEquals(expected.toBigIntegerExact().toString(), asInteger.toString(), t);
+            assertEquals(expected.toBigIntegerExact().bitLength() < 64 ? Long.class : java.math.BigInteger.class, asInteger.getClass(), t);
+         }
+      }
+      assertThrows(IllegalArgumentException.class, () -> Json.parseObject("{\"v\": -}"));
+   }
+
+   @Test
    void writeThenParseIsTheIdentity()
    {
       final Map<String, Object> row = new LinkedHashMap<>();

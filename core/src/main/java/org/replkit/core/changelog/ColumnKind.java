@@ -127,6 +127,9 @@ public enum ColumnKind
                if (v instanceof Boolean b) {
                   return b ? 1L : 0L;
                }
+               if (v instanceof BigDecimal d && d.scale() == 0 && d.precision() < 19) {
+                  return d.longValue(); // the usual case, without a BigInteger
+               }
                final BigDecimal i = v instanceof BigDecimal d ? d : new BigDecimal(v.toString());
                final java.math.BigInteger bi = i.toBigIntegerExact();
                return bi.bitLength() < 64 ? (Object) bi.longValue() : bi;

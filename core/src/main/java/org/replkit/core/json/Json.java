@@ -260,6 +260,10 @@ public final class Json
          if (start == pos) {
             throw error("expected a value");
          }
+         final BigDecimal small = smallDecimal(start, pos);
+         if (small != null) {
+            return small;
+         }
          try {
             return new BigDecimal(s.substring(start, pos));
          }
@@ -306,6 +310,45 @@ public final class Json
                runStart = pos;
             }
          }
+      }
+
+      /**
+       * {@code -?digits[.digits]} with at most 18 digits, read without a substring or BigDecimal's general
+       * parser (every key and most values of a row image are such numbers); null for any other form. The
+       * result equals {@code new BigDecimal(text)}, scale included.
+       */
+      private BigDecimal smallDecimal(int from, int to)
+      {
+         int i = from;
+         final boolean negative = s.charAt(i) == '-';
+         if (negative) {
+            i++;
+         }
+         long unscaled = 0;
+         int digits = 0;
+         int scale = -1;
+         for (; i < to; i++) {
+            final char c = s.charAt(i);
+            if (c >= '0' && c <= '9') {
+               unscaled = unscaled * 10 + (c - '0');
+               if (++digits > 18) {
+                  return null;
+               }
+               if (scale >= 0) {
+                  scale++;
+               }
+            }
+            else if (c == '.' && scale < 0) {
+               scale = 0;
+            }
+            else {
+               return null; // an exponent, a sign inside: the general parser decides
+            }
+         }
+         if (digits == 0 || scale == 0) {
+            return null; // "-", "1.": not numbers; the general parser rejects them
+         }
+         return BigDecimal.valueOf(negative ? -unscaled : unscaled, Math.max(scale, 0));
       }
 
       void skipNested()
