@@ -103,7 +103,7 @@ final class Dsi implements Runnable
    private volatile long rejected;
    private Connection replicate;
    private Dialect dialect;
-   private TxApplier applier;
+   private volatile TxApplier applier; // read by copiedRows() from other threads
    private String lastCommitTable;
    private PreparedStatement lastCommitStatement;
    private final Map<String, Long> lastCommit = new java.util.concurrent.ConcurrentHashMap<>();
@@ -130,6 +130,13 @@ final class Dsi implements Runnable
    State state()
    {
       return state;
+   }
+
+   /** Rows applied with COPY since the connection last started (PostgreSQL replicates). */
+   long copiedRows()
+   {
+      final TxApplier a = applier;
+      return a == null ? 0 : a.copiedRows();
    }
 
    long applied()
