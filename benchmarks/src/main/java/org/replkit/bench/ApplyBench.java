@@ -56,13 +56,14 @@ public final class ApplyBench
    private static final int HOT_ROWS = 64;
 
    /** Part 1. Rates in rows per second. */
-   public record ApplyResult(long rows, int txRows, double primarySeconds, double applyFirstToLastRowsPerSec, double applyRowsPerSec,
+   public record ApplyResult(long rows, int txRows, int rounds, double primarySeconds, double applyFirstToLastRowsPerSec, double applyRowsPerSec,
                              double applySeconds, double rawRowsPerSec, double rawSameSettingsRowsPerSec, double rawGroupedRowsPerSec,
-                             long rowsPerGroup, long replicateRows, long rawRows)
+                             long rowsPerGroup, long replicateRows, long rawRows, List<Double> roundRatios)
    {
       /**
        * Apply (from resume to the last row, everything the DSI does included) against the raw insert with
        * the DSI's driver settings and the DSI's commit grouping: the same work at the replicate minus ReplKit.
+       * Both are the medians over the rounds (apply and raw alternate, so both see the same machine).
        */
       public double ratio()
       {
@@ -178,81 +179,113 @@ public final class ApplyBench
    private static ApplyResult applyThroughput(ApplyBenchOptions o, PrintStream out, ReplicationServer server, String connName,
                                               BenchDatabase primary, BenchDatabase replicate, BenchDatabase raw) throws Exception
    {
-      final String suspended = server.admin("suspend connection to " + connName);
-      if (!suspended.contains("is suspended")) {
-         throw new IllegalStateException("could not suspend the connection: " + suspended);
-      }
       final long txs = (o.rows + o.txRows - 1) / o.txRows;
-      // the rows through jdbc:replkit:, as an application would write them; the log reader queues them meanwhile
-      final long t0 = System.nanoTime();
-      try (Connection c = replkit(primary)) {
-         insertRows(c, "apply_rows", o.rows, o.txRows);
-      }
-      final double primarySeconds = (System.nanoTime() - t0) / 1e9;
-      out.printf(Locale.ROOT, "part 1: %d rows in %d transactions committed at the primary through jdbc:replkit: in %.1f s (%.0f rows/s); connection suspended%n",
-                 o.rows, txs, primarySeconds, o.rows / primarySeconds);
-      awaitQueued(server.control(), txs, 120_000);
-      out.printf(Locale.ROOT, "part 1: all %d transactions are in the stable queue%n", txs);
-
-      replicate.settle();
-      // where the time goes: CPU of the DSI thread (JVM) and of its PostgreSQL backend (/proc), against the wall time
-      final Cpu dsiCpu = Cpu.ofThread("replkit-dsi-" + connName, replicate, "replkit replicate%");
-      final long[] firstSeen = new long[2]; // {time, rows}
-      final long tResume = System.nanoTime();
-      final String resumed = server.admin("resume connection to " + connName);
-      if (!resumed.contains("is resumed")) {
-         throw new IllegalStateException("could not resume the connection: " + resumed);
-      }
-      final long tLast;
-      try (Connection c = replicate.plain(); PreparedStatement ps = c.prepareStatement("SELECT MAX(id) FROM apply_rows")) {
-         c.setAutoCommit(true);
-         final long deadline = System.nanoTime() + 600_000_000_000L;
-         while (true) {
-            final long max = maxId(ps);
-            final long now = System.nanoTime();
-            if (max > 0 && firstSeen[0] == 0) {
-               firstSeen[0] = now;
-               firstSeen[1] = max;
-            }
-            if (max >= o.rows) {
-               tLast = now;
-               break;
-            }
-            if (now > deadline) {
-               throw new IllegalStateException("the replicate has " + max + " of " + o.rows + " rows after 10 minutes: is the connection suspended on an error?"
-                                               + " (see the server's log)");
-            }
-            LockSupport.parkNanos(2_000_000);
-         }
-      }
-      final String dsiSplit = dsiCpu.since();
-      final double fromResume = (tLast - tResume) / 1e9;
-      final double firstToLast = (tLast - firstSeen[0]) / 1e9;
-      // from the first applied group to the last: the first group's rows were applied before the window opened
-      final double firstToLastRate = firstToLast > 0 && o.rows > firstSeen[1] ? (o.rows - firstSeen[1]) / firstToLast : o.rows / fromResume;
-      final double applyRate = o.rows / fromResume;
-      out.printf(Locale.ROOT, "part 1: apply            %10.0f rows/s  from resume to the last row (%.3f s); %.0f rows/s from the first applied group"
-                              + " (%d rows, visible %.3f s after resume) to the last%n",
-                 applyRate, fromResume, firstToLastRate, firstSeen[1], (firstSeen[0] - tResume) / 1e9);
-      out.printf(Locale.ROOT, "part 1:   CPU during apply: %s, wall %.2f s%n", dsiSplit, fromResume);
-
-      raw.settle();
-      final double rawDefault = rawInsert(raw, "raw_default", o, false, o.txRows);
-      out.printf(Locale.ROOT, "part 1: raw batch insert %10.0f rows/s  (driver defaults, batch %d, one commit per batch)%n", rawDefault, o.txRows);
-      raw.settle();
-      final double rawSame = rawInsert(raw, "raw_dsi_settings", o, true, o.txRows);
-      final String settings = o.db == Db.POSTGRESQL ? "reWriteBatchedInserts=true" : "the same as the defaults";
-      out.printf(Locale.ROOT, "part 1: raw batch insert %10.0f rows/s  (the DSI's driver settings: %s, batch %d, one commit per batch)%n", rawSame, settings, o.txRows);
       // the DSI commits a group: up to groupTransactions transactions or groupRows rows, whichever comes first
       final long txPerGroup = Math.max(1, Math.min(o.groupTransactions, (o.groupRows + o.txRows - 1) / o.txRows));
       final long rowsPerGroup = txPerGroup * o.txRows;
-      raw.settle();
-      final double rawGrouped = rawInsert(raw, "raw_dsi_grouping", o, true, rowsPerGroup);
-      out.printf(Locale.ROOT, "part 1: raw batch insert %10.0f rows/s  (the DSI's driver settings, batch %d, one commit per %d rows as the DSI groups them)%n",
-                 rawGrouped, o.txRows, rowsPerGroup);
-      out.printf(Locale.ROOT, "part 1:   CPU during that raw insert: %s, wall %.2f s%n", lastRawCpu, o.rows / rawGrouped);
-      return new ApplyResult(o.rows, o.txRows, primarySeconds, firstToLastRate, applyRate, fromResume, rawDefault, rawSame, rawGrouped, rowsPerGroup,
-                             count(replicate, "apply_rows"), count(raw, "raw_dsi_grouping"));
+      final double[] applyRates = new double[o.rounds];
+      final double[] firstToLastRates = new double[o.rounds];
+      final double[] rawRates = new double[o.rounds];
+      final List<Double> roundRatios = new ArrayList<>();
+      double primarySeconds = 0;
+      double applySeconds = 0;
+      double rawDefault = 0;
+      double rawSame = 0;
+      for (int round = 0; round < o.rounds; round++) {
+         final String r = o.rounds > 1 ? "part 1 round " + (round + 1) + ":" : "part 1:";
+         final long first = round * o.rows + 1;
+         final String suspended = server.admin("suspend connection to " + connName);
+         if (!suspended.contains("is suspended")) {
+            throw new IllegalStateException("could not suspend the connection: " + suspended);
+         }
+         // the rows through jdbc:replkit:, as an application would write them; the log reader queues them meanwhile
+         final long t0 = System.nanoTime();
+         try (Connection c = replkit(primary)) {
+            insertRows(c, "apply_rows", first, o.rows, o.txRows, o.txRows);
+         }
+         primarySeconds = (System.nanoTime() - t0) / 1e9;
+         out.printf(Locale.ROOT, "%s %d rows in %d transactions committed at the primary through jdbc:replkit: in %.1f s (%.0f rows/s); connection suspended%n",
+                    r, o.rows, txs, primarySeconds, o.rows / primarySeconds);
+         awaitQueued(server.control(), (round + 1) * txs, 120_000);
+
+         replicate.settle();
+         // where the time goes: CPU of the DSI thread (JVM) and of its PostgreSQL backend (/proc), against the wall time
+         final Cpu dsiCpu = Cpu.ofThread("replkit-dsi-" + connName, replicate, "replkit replicate%");
+         final long[] firstSeen = new long[2]; // {time, rows}
+         final long last = first + o.rows - 1;
+         final long tResume = System.nanoTime();
+         final String resumed = server.admin("resume connection to " + connName);
+         if (!resumed.contains("is resumed")) {
+            throw new IllegalStateException("could not resume the connection: " + resumed);
+         }
+         final long tLast;
+         try (Connection c = replicate.plain(); PreparedStatement ps = c.prepareStatement("SELECT MAX(id) FROM apply_rows")) {
+            c.setAutoCommit(true);
+            final long deadline = System.nanoTime() + 600_000_000_000L;
+            while (true) {
+               final long max = maxId(ps);
+               final long now = System.nanoTime();
+               if (max >= first && firstSeen[0] == 0) {
+                  firstSeen[0] = now;
+                  firstSeen[1] = max - first + 1;
+               }
+               if (max >= last) {
+                  tLast = now;
+                  break;
+               }
+               if (now > deadline) {
+                  throw new IllegalStateException("the replicate has rows up to " + max + " of " + last + " after 10 minutes: is the connection suspended"
+                                                  + " on an error? (see the server's log)");
+               }
+               LockSupport.parkNanos(2_000_000);
+            }
+         }
+         final String dsiSplit = dsiCpu.since();
+         applySeconds = (tLast - tResume) / 1e9;
+         final double firstToLast = (tLast - firstSeen[0]) / 1e9;
+         // from the first applied group to the last: the first group's rows were applied before the window opened
+         firstToLastRates[round] = firstToLast > 0 && o.rows > firstSeen[1] ? (o.rows - firstSeen[1]) / firstToLast : o.rows / applySeconds;
+         applyRates[round] = o.rows / applySeconds;
+         out.printf(Locale.ROOT, "%s apply            %10.0f rows/s  from resume to the last row (%.3f s); %.0f rows/s from the first applied group"
+                                 + " (%d rows, visible %.3f s after resume) to the last%n",
+                    r, applyRates[round], applySeconds, firstToLastRates[round], firstSeen[1], (firstSeen[0] - tResume) / 1e9);
+         out.printf(Locale.ROOT, "%s   CPU during apply: %s, wall %.2f s%n", r, dsiSplit, applySeconds);
+
+         if (round == 0) {
+            raw.settle();
+            rawDefault = rawInsert(raw, "raw_default", o, false, o.txRows);
+            out.printf(Locale.ROOT, "%s raw batch insert %10.0f rows/s  (driver defaults, batch %d, one commit per batch)%n", r, rawDefault, o.txRows);
+            raw.settle();
+            rawSame = rawInsert(raw, "raw_dsi_settings", o, true, o.txRows);
+            final String settings = o.db == Db.POSTGRESQL ? "reWriteBatchedInserts=true" : "the same as the defaults";
+            out.printf(Locale.ROOT, "%s raw batch insert %10.0f rows/s  (the DSI's driver settings: %s, batch %d, one commit per batch)%n", r, rawSame,
+                       settings, o.txRows);
+         }
+         emptyTable(raw, "raw_dsi_grouping");
+         raw.settle();
+         rawRates[round] = rawInsert(raw, "raw_dsi_grouping", o, true, rowsPerGroup);
+         out.printf(Locale.ROOT, "%s raw batch insert %10.0f rows/s  (the DSI's driver settings, batch %d, one commit per %d rows as the DSI groups them)%n",
+                    r, rawRates[round], o.txRows, rowsPerGroup);
+         out.printf(Locale.ROOT, "%s   CPU during that raw insert: %s, wall %.2f s%n", r, lastRawCpu, o.rows / rawRates[round]);
+         roundRatios.add(applyRates[round] / rawRates[round]);
+      }
+      return new ApplyResult(o.rows, o.txRows, o.rounds, primarySeconds, median(firstToLastRates), median(applyRates), applySeconds, rawDefault, rawSame,
+                             median(rawRates), rowsPerGroup, count(replicate, "apply_rows"), count(raw, "raw_dsi_grouping"), roundRatios);
+   }
+
+   static double median(double[] values)
+   {
+      final double[] v = values.clone();
+      java.util.Arrays.sort(v);
+      return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+   }
+
+   private static void emptyTable(BenchDatabase d, String table) throws SQLException
+   {
+      try (Connection c = d.plain(); Statement st = c.createStatement()) {
+         c.setAutoCommit(true);
+         st.execute("DELETE FROM " + table);
+      }
    }
 
    private static double rawInsert(BenchDatabase raw, String table, ApplyBenchOptions o, boolean dsiSettings, long commitRows) throws SQLException
@@ -264,7 +297,7 @@ public final class ApplyBench
       try (Connection c = DriverManager.getConnection(raw.url, p)) {
          final Cpu cpu = Cpu.ofCurrentThread(c, raw.db);
          final long t0 = System.nanoTime();
-         insertRows(c, table, o.rows, o.txRows, commitRows);
+         insertRows(c, table, 1, o.rows, o.txRows, commitRows);
          final double rate = o.rows / ((System.nanoTime() - t0) / 1e9);
          lastRawCpu = cpu.since();
          return rate;
@@ -366,27 +399,24 @@ public final class ApplyBench
       }
    }
 
-   private static void insertRows(Connection c, String table, long n, int perTx) throws SQLException
-   {
-      insertRows(c, table, n, perTx, perTx);
-   }
-
-   /** Rows 1..n, one batch per {@code perBatch} rows, a commit every {@code commitRows} rows (a multiple of perBatch) and at the end. */
-   private static void insertRows(Connection c, String table, long n, int perBatch, long commitRows) throws SQLException
+   /** Rows first..first+n-1, one batch per {@code perBatch} rows, a commit every {@code commitRows} rows (a multiple of perBatch) and at the end. */
+   private static void insertRows(Connection c, String table, long first, long n, int perBatch, long commitRows) throws SQLException
    {
       c.setAutoCommit(false);
       final long base = Timestamp.valueOf("2026-01-01 00:00:00").getTime();
+      final long end = first + n - 1;
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (id, k, amount, note, created) VALUES (?, ?, ?, ?, ?)")) {
-         for (long id = 1; id <= n; id++) {
+         for (long id = first; id <= end; id++) {
             ps.setLong(1, id);
             ps.setInt(2, (int) (id % 1000));
             ps.setBigDecimal(3, BigDecimal.valueOf(id * 37 % 1_000_000, 2));
             ps.setString(4, "row " + id + " of the apply benchmark");
             ps.setTimestamp(5, new Timestamp(base + id * 1000));
             ps.addBatch();
-            if (id % perBatch == 0 || id == n) {
+            final long written = id - first + 1;
+            if (written % perBatch == 0 || id == end) {
                ps.executeBatch();
-               if (id % commitRows == 0 || id == n) {
+               if (written % commitRows == 0 || id == end) {
                   c.commit();
                }
             }
@@ -614,15 +644,17 @@ public final class ApplyBench
       out.printf(Locale.ROOT, "apply %.0f rows/s (from resume; %.0f from the first applied group) vs raw batch insert %.0f rows/s (DSI's settings and"
                               + " commit grouping), %.0f (DSI's settings, commit per batch), %.0f (driver defaults, commit per batch)%n",
                  a.applyRowsPerSec(), a.applyFirstToLastRowsPerSec(), a.rawGroupedRowsPerSec(), a.rawSameSettingsRowsPerSec(), a.rawRowsPerSec());
-      out.printf(Locale.ROOT, "ratio apply/raw %.3f (first group to last: %.3f; vs commit per batch: %.3f, driver defaults: %.3f); target >= 0.7: %s%n",
-                 a.ratio(), a.applyFirstToLastRowsPerSec() / a.rawGroupedRowsPerSec(), a.applyRowsPerSec() / a.rawSameSettingsRowsPerSec(),
+      out.printf(Locale.ROOT, "ratio apply/raw %.3f (median of %d rounds each; per round: %s; first group to last: %.3f; vs commit per batch: %.3f,"
+                              + " driver defaults: %.3f); target >= 0.7: %s%n",
+                 a.ratio(), a.rounds(), a.roundRatios().stream().map(x -> String.format(Locale.ROOT, "%.3f", x)).collect(java.util.stream.Collectors.joining(", ")),
+                 a.applyFirstToLastRowsPerSec() / a.rawGroupedRowsPerSec(), a.applyRowsPerSec() / a.rawSameSettingsRowsPerSec(),
                  a.applyRowsPerSec() / a.rawRowsPerSec(), a.ratio() >= 0.7 ? "met" : "NOT met");
       out.printf(Locale.ROOT, "lag at %.1f tx/s (target %.0f): p50 %.1f ms, p99 %.1f ms, max %.1f ms; target p99 < 200 ms: %s%n", l.achievedRate(),
                  l.targetRate(), l.p50(), l.p99(), l.max(), l.p99() < 200 && l.achievedRate() >= 0.95 * l.targetRate() ? "met"
                                                                         : l.p99() < 200 ? "met, but below the target rate" : "NOT met");
-      final boolean consistent = a.replicateRows() == a.rows() && a.rawRows() == a.rows() && l.replicateRows() == l.committed()
+      final boolean consistent = a.replicateRows() == a.rows() * a.rounds() && a.rawRows() == a.rows() && l.replicateRows() == l.committed()
                                  && l.primaryRows() == l.committed() && l.seen() == l.committed();
-      out.printf(Locale.ROOT, "check: part 1 replicate rows %d, raw rows %d, of %d; part 2 committed %d, primary rows %d, replicate rows %d, seen %d%s%n",
+      out.printf(Locale.ROOT, "check: part 1 replicate rows %d, raw rows %d, of %d per round; part 2 committed %d, primary rows %d, replicate rows %d, seen %d%s%n",
                  a.replicateRows(), a.rawRows(), a.rows(), l.committed(), l.primaryRows(), l.replicateRows(), l.seen(),
                  consistent ? " (consistent)" : " (INCONSISTENT)");
       out.printf(Locale.ROOT, "RESULT db=%s rows=%d tx_rows=%d apply_rows_s=%.0f raw_rows_s=%.0f raw_commit_per_batch_rows_s=%.0f ratio=%.3f rate=%.0f achieved=%.1f lag_p50_ms=%.1f lag_p99_ms=%.1f lag_max_ms=%.1f%n",

@@ -22,6 +22,7 @@ public final class ApplyBenchOptions
       "                               " + Db.POSTGRESQL.defaultUrlBase + ")",
       "  --rows N                     part 1: rows committed at the primary, then applied (default 200000)",
       "  --tx-rows N                  part 1: rows per primary transaction = raw insert batch size (default 100)",
+      "  --rounds N                   part 1: rounds of apply and grouped raw insert; medians are compared (default 3)",
       "  --rate N                     part 2: paced transactions per second (default 500)",
       "  --seconds S                  part 2: measured seconds (default 20)",
       "  --warmup S                   part 2: seconds at the same rate before measuring, not counted (default 2)",
@@ -38,6 +39,7 @@ public final class ApplyBenchOptions
    String urlBase;
    long rows = 200_000;
    int txRows = 100;
+   int rounds = 3;
    double rate = 500;
    double seconds = 20;
    double warmupSeconds = 2;
@@ -75,6 +77,7 @@ public final class ApplyBenchOptions
          case "reader-poll-ms" -> readerPollMs = Long.parseLong(v);
          case "group-transactions" -> groupTransactions = Integer.parseInt(v);
          case "group-rows" -> groupRows = Integer.parseInt(v);
+         case "rounds" -> rounds = Integer.parseInt(v);
          case "lag-trace" -> lagTrace = v;
          case "keep" -> keep = Boolean.parseBoolean(v);
          case "help" -> help = Boolean.parseBoolean(v);
@@ -88,8 +91,8 @@ public final class ApplyBenchOptions
          urlBase = db.defaultUrlBase;
       }
       if (rows < 1 || txRows < 1 || rate <= 0 || seconds <= 0 || warmupSeconds < 0 || clients < 1 || probeMs <= 0 || readerPollMs < 1
-          || groupTransactions < 1 || groupRows < 1) {
-         throw new IllegalArgumentException("--rows, --tx-rows, --rate, --seconds, --clients, --probe-ms, --reader-poll-ms and the group sizes must be"
+          || groupTransactions < 1 || groupRows < 1 || rounds < 1) {
+         throw new IllegalArgumentException("--rows, --tx-rows, --rate, --seconds, --clients, --probe-ms, --reader-poll-ms, --rounds and the group sizes must be"
                                             + " positive, --warmup not negative\n\n" + USAGE);
       }
       return this;
@@ -100,6 +103,6 @@ public final class ApplyBenchOptions
    {
       return "db=" + db.name().toLowerCase(Locale.ROOT) + " rows=" + rows + " tx-rows=" + txRows + " rate=" + rate + "/s seconds=" + seconds
              + " warmup=" + warmupSeconds + " clients=" + clients + " probe-ms=" + probeMs + " reader-poll-ms=" + readerPollMs
-             + " group-transactions=" + groupTransactions + " group-rows=" + groupRows;
+             + " group-transactions=" + groupTransactions + " group-rows=" + groupRows + " rounds=" + rounds;
    }
 }

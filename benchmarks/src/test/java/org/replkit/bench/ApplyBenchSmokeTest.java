@@ -17,14 +17,15 @@ class ApplyBenchSmokeTest
    @Test
    void tinyRunOnH2AppliesEverythingAndMeasuresLag() throws Exception
    {
-      final ApplyBenchOptions o = ApplyBenchOptions.parse("--db", "h2", "--rows", "3000", "--tx-rows", "50", "--rate", "100", "--warmup", "0.2",
+      final ApplyBenchOptions o = ApplyBenchOptions.parse("--db", "h2", "--rows", "3000", "--tx-rows", "50", "--rounds", "2", "--rate", "100", "--warmup", "0.2",
                                                           "--seconds", "1", "--clients", "2", "--reader-poll-ms", "20");
       final ByteArrayOutputStream buf = new ByteArrayOutputStream();
       final ApplyBench.Report r = ApplyBench.run(o, new PrintStream(buf, true, StandardCharsets.UTF_8));
       final String out = buf.toString(StandardCharsets.UTF_8);
 
       final ApplyBench.ApplyResult a = r.apply();
-      assertEquals(3000, a.replicateRows(), "every row applied\n" + out);
+      assertEquals(2 * 3000, a.replicateRows(), "every row of both rounds applied\n" + out);
+      assertEquals(2, a.roundRatios().size(), out);
       assertEquals(3000, a.rawRows(), out);
       assertTrue(a.applyRowsPerSec() > 0 && a.rawRowsPerSec() > 0 && a.rawSameSettingsRowsPerSec() > 0 && a.rawGroupedRowsPerSec() > 0, out);
       assertEquals(a.applyRowsPerSec() / a.rawGroupedRowsPerSec(), a.ratio(), 1e-9);
