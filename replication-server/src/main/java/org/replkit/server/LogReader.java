@@ -73,6 +73,8 @@ final class LogReader implements Runnable
    private static final Logger LOG = LoggerFactory.getLogger(LogReader.class);
    private static final int BATCH = 500;
    private static final long TRUNCATE_EVERY_MS = 500;
+   /** Commits whose records one truncation deletes at most. */
+   private static final int TRUNCATE_SLICE = 1000;
 
    final ServerConfig.Site site;
    final Dialect dialect;
@@ -444,9 +446,11 @@ final class LogReader implements Runnable
          return;
       }
       queue.sync();
-      reader.truncate(primary, last.seq());
-      truncated = last.seq();
-      lastTruncate = now;
+      // a long backlog goes in slices, one per turn, so reading is never held up long by deleting
+      final long[] slice = reader.truncate(primary, last.seq(), TRUNCATE_SLICE);
+      final boolean more = slice[2] == 1;
+      truncated = more ? slice[0] : last.seq();
+      lastTruncate = more ? 0 : now; // more to delete: the next turn goes on
       Faults.point("reader.afterTruncate");
    }
 

@@ -145,19 +145,38 @@ public final class ChangeLogReader
     */
    public int truncate(Connection c, long seq) throws SQLException
    {
+      return (int) truncate(c, seq, Integer.MAX_VALUE)[1];
+   }
+
+   /**
+    * As {@link #truncate(Connection, long)}, at most {@code maxTransactions} commits at a time (oldest first),
+    * so a long backlog is deleted in short transactions between reads rather than in one that holds the
+    * reader up. Returns {the point reached, records deleted, 1 when more commits up to {@code seq} remain else 0}.
+    */
+   public long[] truncate(Connection c, long seq, int maxTransactions) throws SQLException
+   {
       final boolean auto = c.getAutoCommit();
       c.setAutoCommit(false);
       // One delete per transaction through the (tx, id) index: H2 re-runs an IN (subquery) for every row.
-      try (PreparedStatement txs = c.prepareStatement("SELECT tx FROM " + log.table("rk_commit") + " WHERE seq <= ?");
+      try (PreparedStatement txs = c.prepareStatement("SELECT seq, tx FROM " + log.table("rk_commit") + " WHERE seq <= ? ORDER BY seq");
            PreparedStatement ch = c.prepareStatement("DELETE FROM " + log.table("rk_change") + " WHERE tx = ?");
            PreparedStatement cm = c.prepareStatement("DELETE FROM " + log.table("rk_commit") + " WHERE seq < ?")) {
-         final long upTo = Math.min(seq, LogMeta.getLong(c, log, LogMeta.STANDBY_RECEIVED, Long.MAX_VALUE));
+         long upTo = Math.min(seq, LogMeta.getLong(c, log, LogMeta.STANDBY_RECEIVED, Long.MAX_VALUE));
          txs.setLong(1, upTo);
+         txs.setMaxRows(maxTransactions == Integer.MAX_VALUE ? 0 : maxTransactions);
+         int read = 0;
+         long lastSeq = upTo;
          try (ResultSet rs = txs.executeQuery()) {
             while (rs.next()) {
-               ch.setLong(1, rs.getLong(1));
+               lastSeq = rs.getLong(1);
+               ch.setLong(1, rs.getLong(2));
                ch.addBatch();
+               read++;
             }
+         }
+         final boolean more = read == maxTransactions && lastSeq < upTo;
+         if (more) {
+            upTo = lastSeq; // this turn ends at the last commit it read
          }
          int n = 0;
          for (int count : ch.executeBatch()) {
@@ -169,7 +188,7 @@ public final class ChangeLogReader
             LogMeta.put(c, log, LogMeta.TRUNCATED, Long.toString(upTo));
          }
          c.commit();
-         return n;
+         return new long[] {upTo, n, more ? 1 : 0};
       }
       catch (SQLException e) {
          c.rollback();
