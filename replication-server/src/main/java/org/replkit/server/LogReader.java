@@ -447,10 +447,9 @@ final class LogReader implements Runnable
       }
       queue.sync();
       // a long backlog goes in slices, one per turn, so reading is never held up long by deleting
-      final long[] slice = reader.truncate(primary, last.seq(), TRUNCATE_SLICE);
-      final boolean more = slice[2] == 1;
-      truncated = more ? slice[0] : last.seq();
-      lastTruncate = more ? 0 : now; // more to delete: the next turn goes on
+      final ChangeLogReader.Truncation slice = reader.truncate(primary, last.seq(), TRUNCATE_SLICE);
+      truncated = slice.more() ? slice.point() : last.seq();
+      lastTruncate = slice.more() ? 0 : now; // more to delete: the next turn goes on
       Faults.point("reader.afterTruncate");
    }
 

@@ -93,7 +93,7 @@ public final class TxApplier
    private Dialect copyFrom;
    private final List<String> copyColumns = new ArrayList<>();
    private final CopyText copyText = new CopyText();
-   private volatile long copiedRows; // read by status and tests
+   private volatile long copiedRows; // read by tests from another thread
 
    public TxApplier(Connection target, Dialect to, String schema)
    {
@@ -113,7 +113,7 @@ public final class TxApplier
       }
    }
 
-   /** Rows this applier sent with COPY (for tests and status). */
+   /** Rows this applier sent with COPY (for tests). */
    long copiedRows()
    {
       return copiedRows;
@@ -399,10 +399,8 @@ public final class TxApplier
       pendingTableName = t.name();
       pendingKey = t.key();
       pendingFrom = from;
-      if (pendingColumns != columns) {
-         pendingColumns.clear();
-         pendingColumns.addAll(columns);
-      }
+      pendingColumns.clear();
+      pendingColumns.addAll(columns);
    }
 
    /** Sends the pending run of inserts as one COPY; every row's values as PostgreSQL reads them in COPY text. */

@@ -145,15 +145,15 @@ public final class ChangeLogReader
     */
    public int truncate(Connection c, long seq) throws SQLException
    {
-      return (int) truncate(c, seq, Integer.MAX_VALUE)[1];
+      return truncate(c, seq, Integer.MAX_VALUE).deleted();
    }
 
    /**
     * As {@link #truncate(Connection, long)}, at most {@code maxTransactions} commits at a time (oldest first),
     * so a long backlog is deleted in short transactions between reads rather than in one that holds the
-    * reader up. Returns {the point reached, records deleted, 1 when more commits up to {@code seq} remain else 0}.
+    * reader up.
     */
-   public long[] truncate(Connection c, long seq, int maxTransactions) throws SQLException
+   public Truncation truncate(Connection c, long seq, int maxTransactions) throws SQLException
    {
       final boolean auto = c.getAutoCommit();
       c.setAutoCommit(false);
@@ -188,7 +188,7 @@ public final class ChangeLogReader
             LogMeta.put(c, log, LogMeta.TRUNCATED, Long.toString(upTo));
          }
          c.commit();
-         return new long[] {upTo, n, more ? 1 : 0};
+         return new Truncation(upTo, n, more);
       }
       catch (SQLException e) {
          c.rollback();
@@ -197,6 +197,11 @@ public final class ChangeLogReader
       finally {
          c.setAutoCommit(auto);
       }
+   }
+
+   /** What one truncation did: the point it reached, the records it deleted, and whether commits up to the point asked for remain. */
+   public record Truncation(long point, int deleted, boolean more)
+   {
    }
 
    /**

@@ -39,11 +39,11 @@ class TruncationFloorTest
          assertEquals(6, reader.read(c, 4, 100).size(), "transactions 5 to 10 are still readable for the standby");
          assertTrue(LogMeta.delete(c, log, LogMeta.STANDBY_RECEIVED));
          // in slices of at most 3 commits: 4 (already truncated, its commit row kept), 5, 6 -> point 6; then 6..8; then to 10
-         assertArrayEquals(new long[] {6, 2, 1}, reader.truncate(c, 10, 3), "records of 5 and 6; more remain");
+         assertEquals(new ChangeLogReader.Truncation(6, 2, true), reader.truncate(c, 10, 3), "records of 5 and 6; more remain");
          assertEquals(6, reader.truncatedTo(c));
          assertEquals(4, reader.read(c, 6, 100).size(), "7 to 10 are still readable");
-         assertArrayEquals(new long[] {8, 2, 1}, reader.truncate(c, 10, 3));
-         assertArrayEquals(new long[] {10, 2, 0}, reader.truncate(c, 10, 3), "the last slice reaches the point asked for");
+         assertEquals(new ChangeLogReader.Truncation(8, 2, true), reader.truncate(c, 10, 3));
+         assertEquals(new ChangeLogReader.Truncation(10, 2, false), reader.truncate(c, 10, 3), "the last slice reaches the point asked for");
          assertEquals(0, reader.truncate(c, 10));
          assertEquals(10, reader.truncatedTo(c));
          assertEquals(0, count(c, log, "rk_change"));
