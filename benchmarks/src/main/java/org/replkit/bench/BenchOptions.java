@@ -44,6 +44,9 @@ public final class BenchOptions
       "  --rounds N                   rounds; each round measures raw then replkit, or replkit then raw on odd",
       "                               rounds, to cancel drift (default 2)",
       "  --replkit-props k=v,k=v      extra ReplKit settings for the replkit side, e.g. replkit.exclude=*",
+      "  --capture MODEL              replkit (default): the replkit side is ReplKit's driver; returning-set,",
+      "                               returning-join, returning-after-only: a hand-written model of capture",
+      "                               without per-row triggers over the plain driver (PostgreSQL only; see CaptureModel)",
       "  --keep                       do not drop the two databases at the end (prints their URLs)",
       "  --help");
 
@@ -57,6 +60,7 @@ public final class BenchOptions
    double seconds = 20;
    int rounds = 2;
    final Map<String, String> replkitProps = new LinkedHashMap<>();
+   CaptureModel capture = CaptureModel.REPLKIT;
    boolean keep;
    boolean help;
 
@@ -94,6 +98,7 @@ public final class BenchOptions
                replkitProps.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
             }
          }
+         case "capture" -> capture = CaptureModel.of(v);
          case "keep" -> keep = Boolean.parseBoolean(v);
          case "help" -> help = Boolean.parseBoolean(v);
          default -> throw new IllegalArgumentException("unknown option --" + name + "\n\n" + USAGE);
@@ -110,6 +115,10 @@ public final class BenchOptions
       }
       if (scale < 1 || accountsPerBranch < 1 || clients < 1 || rounds < 1 || seconds <= 0 || warmupSeconds < 0) {
          throw new IllegalArgumentException("--scale, --accounts-per-branch, --clients, --rounds and --seconds must be positive, --warmup not negative\n\n" + USAGE);
+      }
+      if (capture.isModel() && (db != Db.POSTGRESQL || !replkitProps.isEmpty())) {
+         throw new IllegalArgumentException("--capture " + capture.option + " models PostgreSQL capture over the plain driver: it needs --db postgresql"
+                                            + " and takes no --replkit-props");
       }
       return this;
    }
@@ -129,6 +138,7 @@ public final class BenchOptions
    {
       return "db=" + db.name().toLowerCase(Locale.ROOT) + " scale=" + scale + " (" + scale + " branches, " + tellers() + " tellers, "
              + accounts() + " accounts) clients=" + clients + " pool=" + pool + " warmup=" + warmupSeconds + "s seconds=" + seconds
-             + "s rounds=" + rounds + (replkitProps.isEmpty() ? "" : " replkit-props=" + replkitProps);
+             + "s rounds=" + rounds + (replkitProps.isEmpty() ? "" : " replkit-props=" + replkitProps)
+             + (capture.isModel() ? " capture=" + capture.option : "");
    }
 }

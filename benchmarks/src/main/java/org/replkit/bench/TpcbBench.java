@@ -35,7 +35,8 @@ public final class TpcbBench
 
    /** What a run measured. */
    public record Report(List<Phase> phases, double rawTps, double replkitTps, double ratio,
-                        long rawCommitted, long rawHistoryRows, long replkitCommitted, long replkitHistoryRows, long capturedCommits)
+                        long rawCommitted, long rawHistoryRows, long replkitCommitted, long replkitHistoryRows, long capturedCommits,
+                        CaptureModel.BeforeImageCheck beforeImages)
    {
       public List<Double> tps(String side)
       {
@@ -95,9 +96,18 @@ public final class TpcbBench
             out.printf(Locale.ROOT, "loaded %s in %.1f s%n", d.name, (System.nanoTime() - t0) / 1e9);
          }
          out.println("server: " + raw.describeServer());
+         if (o.capture.isModel()) {
+            try (Connection c = rk.plain()) {
+               CaptureModel.install(c);
+            }
+            out.println("the replkit side is a model of capture, not ReplKit's driver: --capture " + o.capture.option
+                        + " over the plain driver (see CaptureModel)");
+         }
          final Report report;
-         try (HikariDataSource rawPool = pool(RAW, raw.url, o, Map.of());
-              HikariDataSource rkPool = pool(REPLKIT, rk.replkitUrl(), o, replkitProperties(o))) {
+         try (HikariDataSource rawPool = pool(RAW, raw.url, o, Map.of(), null);
+              HikariDataSource rkPool = o.capture.isModel()
+                                        ? pool(REPLKIT, rk.url, o, Map.of(), CaptureModel.sessionInitSql())
+                                        : pool(REPLKIT, rk.replkitUrl(), o, replkitProperties(o), null)) {
             report = measure(o, out, raw, rk, rawPool, rkPool);
          }
          if (o.keep) {
@@ -130,6 +140,7 @@ public final class TpcbBench
                                  HikariDataSource rawPool, HikariDataSource rkPool) throws SQLException, InterruptedException
    {
       final TpcbWorkload workload = new TpcbWorkload(o);
+      final TpcbWorkload.Transaction replkitSide = o.capture.isModel() ? o.capture.transaction() : TpcbWorkload.PGBENCH;
       final List<Phase> phases = new ArrayList<>();
       long rawCommitted = 0;
       long rkCommitted = 0;
@@ -139,7 +150,8 @@ public final class TpcbBench
          for (String side : order) {
             final boolean isRaw = side.equals(RAW);
             (isRaw ? raw : rk).settle();
-            final PhaseResult r = workload.run(isRaw ? rawPool : rkPool, o.clients, o.warmupSeconds, o.seconds);
+            final PhaseResult r = isRaw ? workload.run(rawPool, TpcbWorkload.PGBENCH, o.clients, o.warmupSeconds, o.seconds)
+                                        : workload.run(rkPool, replkitSide, o.clients, o.warmupSeconds, o.seconds);
             if (isRaw) {
                rawCommitted += r.allCommitted();
             }
@@ -157,11 +169,17 @@ public final class TpcbBench
          case H2 -> "\"replkit\"";
          case MARIADB -> "replkit_" + rk.name;
       };
-      final String commitTable = o.db == Db.H2 ? logSchema + ".\"rk_commit\"" : logSchema + ".rk_commit";
+      final String commitTable = o.capture.isModel() ? CaptureModel.SCHEMA + ".log" : o.db == Db.H2 ? logSchema + ".\"rk_commit\"" : logSchema + ".rk_commit";
       final double rawTps = TpcbWorkload.median(tpsOf(phases, RAW));
       final double rkTps = TpcbWorkload.median(tpsOf(phases, REPLKIT));
+      CaptureModel.BeforeImageCheck beforeImages = null;
+      if (o.capture.hasBeforeImages()) {
+         try (Connection c = rk.plain()) {
+            beforeImages = CaptureModel.checkBeforeImages(c);
+         }
+      }
       final Report done = new Report(phases, rawTps, rkTps, rkTps / rawTps, rawCommitted, count(raw, "history"),
-                                     rkCommitted, count(rk, "history"), count(rk, commitTable));
+                                     rkCommitted, count(rk, "history"), count(rk, commitTable), beforeImages);
       printSummary(out, o, done);
       return done;
    }
@@ -197,8 +215,12 @@ public final class TpcbBench
       out.printf(Locale.ROOT, "check: raw committed %d, history rows %d; replkit committed %d, history rows %d, change-log commits %d%s%s%n",
                  r.rawCommitted(), r.rawHistoryRows(), r.replkitCommitted(), r.replkitHistoryRows(), r.capturedCommits(),
                  logChecked ? "" : " (not compared: --replkit-props given)", consistent ? " (consistent)" : " (INCONSISTENT)");
-      out.printf(Locale.ROOT, "RESULT db=%s scale=%d clients=%d seconds=%s rounds=%d raw_tps=%.1f replkit_tps=%.1f ratio=%.3f%n",
-                 o.db.name().toLowerCase(Locale.ROOT), o.scale, o.clients, o.seconds, o.rounds, r.rawTps(), r.replkitTps(), r.ratio());
+      if (r.beforeImages() != null) {
+         out.printf(Locale.ROOT, "before images: %d updates of the hot rows (branches, tellers) checked against the previous after image in commit order, %d wrong%s%n",
+                    r.beforeImages().checked(), r.beforeImages().broken(), r.beforeImages().broken() == 0 ? "" : " (the model's before images are NOT exact)");
+      }
+      out.printf(Locale.ROOT, "RESULT db=%s capture=%s scale=%d clients=%d seconds=%s rounds=%d raw_tps=%.1f replkit_tps=%.1f ratio=%.3f%n",
+                 o.db.name().toLowerCase(Locale.ROOT), o.capture.option, o.scale, o.clients, o.seconds, o.rounds, r.rawTps(), r.replkitTps(), r.ratio());
    }
 
    private static long count(BenchDatabase d, String table) throws SQLException
@@ -209,9 +231,10 @@ public final class TpcbBench
       }
    }
 
-   static HikariDataSource pool(String name, String url, BenchOptions o, Map<String, String> properties)
+   static HikariDataSource pool(String name, String url, BenchOptions o, Map<String, String> properties, String connectionInitSql)
    {
       final HikariConfig cfg = new HikariConfig();
+      cfg.setConnectionInitSql(connectionInitSql);
       cfg.setPoolName(name);
       cfg.setJdbcUrl(url);
       cfg.setAutoCommit(false);

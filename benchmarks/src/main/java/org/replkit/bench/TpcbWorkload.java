@@ -29,6 +29,49 @@ final class TpcbWorkload
    /** Deadlock and serialization failures: the transaction is rolled back, counted, and the client goes on. */
    private static final Set<String> RETRYABLE = Set.of("40001", "40P01", "40000");
 
+   /** One transaction's statements and its commit, on a borrowed connection with autocommit off. */
+   @FunctionalInterface
+   interface Transaction
+   {
+      void run(Connection c, int aid, int tid, int bid, int delta) throws SQLException;
+   }
+
+   /** pgbench's built-in transaction, as an application sends it. */
+   static final Transaction PGBENCH = (c, aid, tid, bid, delta) -> {
+      try (PreparedStatement ps = c.prepareStatement(UPDATE_ACCOUNT)) {
+         ps.setInt(1, delta);
+         ps.setInt(2, aid);
+         ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement(SELECT_ACCOUNT)) {
+         ps.setInt(1, aid);
+         try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+               throw new SQLException("account " + aid + " does not exist: was the database loaded?");
+            }
+            rs.getInt(1);
+         }
+      }
+      try (PreparedStatement ps = c.prepareStatement(UPDATE_TELLER)) {
+         ps.setInt(1, delta);
+         ps.setInt(2, tid);
+         ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement(UPDATE_BRANCH)) {
+         ps.setInt(1, delta);
+         ps.setInt(2, bid);
+         ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement(INSERT_HISTORY)) {
+         ps.setInt(1, tid);
+         ps.setInt(2, bid);
+         ps.setInt(3, aid);
+         ps.setInt(4, delta);
+         ps.executeUpdate();
+      }
+      c.commit();
+   };
+
    /** What one measured phase did. */
    record PhaseResult(long transactions, long aborted, double seconds, long allCommitted, long[] latencyNanos)
    {
@@ -68,7 +111,7 @@ final class TpcbWorkload
     * Runs {@code clients} threads for warm-up plus measured seconds; counts the transactions that
     * committed inside the measured window (by their commit time).
     */
-   PhaseResult run(DataSource ds, int clients, double warmupSeconds, double seconds) throws SQLException, InterruptedException
+   PhaseResult run(DataSource ds, Transaction tx, int clients, double warmupSeconds, double seconds) throws SQLException, InterruptedException
    {
       final long start = System.nanoTime();
       final long measureFrom = start + (long) (warmupSeconds * 1e9);
@@ -77,7 +120,7 @@ final class TpcbWorkload
       final CountDownLatch done = new CountDownLatch(clients);
       final Client[] cs = new Client[clients];
       for (int i = 0; i < clients; i++) {
-         cs[i] = new Client(ds, measureFrom, measureTo, failure);
+         cs[i] = new Client(ds, tx, measureFrom, measureTo, failure);
          final Client client = cs[i];
          final Thread t = new Thread(() -> {
             try {
@@ -124,6 +167,7 @@ final class TpcbWorkload
    private final class Client
    {
       private final DataSource ds;
+      private final Transaction tx;
       private final long measureFrom;
       private final long measureTo;
       private final AtomicReference<Throwable> failure;
@@ -133,9 +177,10 @@ final class TpcbWorkload
       long[] latencies = new long[1 << 14];
       int latencyCount;
 
-      Client(DataSource ds, long measureFrom, long measureTo, AtomicReference<Throwable> failure)
+      Client(DataSource ds, Transaction tx, long measureFrom, long measureTo, AtomicReference<Throwable> failure)
       {
          this.ds = ds;
+         this.tx = tx;
          this.measureFrom = measureFrom;
          this.measureTo = measureTo;
          this.failure = failure;
@@ -176,38 +221,7 @@ final class TpcbWorkload
                c.setAutoCommit(false);
             }
             try {
-               try (PreparedStatement ps = c.prepareStatement(UPDATE_ACCOUNT)) {
-                  ps.setInt(1, delta);
-                  ps.setInt(2, aid);
-                  ps.executeUpdate();
-               }
-               try (PreparedStatement ps = c.prepareStatement(SELECT_ACCOUNT)) {
-                  ps.setInt(1, aid);
-                  try (ResultSet rs = ps.executeQuery()) {
-                     if (!rs.next()) {
-                        throw new SQLException("account " + aid + " does not exist: was the database loaded?");
-                     }
-                     rs.getInt(1);
-                  }
-               }
-               try (PreparedStatement ps = c.prepareStatement(UPDATE_TELLER)) {
-                  ps.setInt(1, delta);
-                  ps.setInt(2, tid);
-                  ps.executeUpdate();
-               }
-               try (PreparedStatement ps = c.prepareStatement(UPDATE_BRANCH)) {
-                  ps.setInt(1, delta);
-                  ps.setInt(2, bid);
-                  ps.executeUpdate();
-               }
-               try (PreparedStatement ps = c.prepareStatement(INSERT_HISTORY)) {
-                  ps.setInt(1, tid);
-                  ps.setInt(2, bid);
-                  ps.setInt(3, aid);
-                  ps.setInt(4, delta);
-                  ps.executeUpdate();
-               }
-               c.commit();
+               tx.run(c, aid, tid, bid, delta);
                return true;
             }
             catch (SQLException e) {

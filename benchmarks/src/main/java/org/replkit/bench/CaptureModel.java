@@ -1,0 +1,208 @@
+package org.replkit.bench;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Locale;
+
+/**
+ * Hand-written models of capture without per-row triggers, for PostgreSQL, to measure what such a driver
+ * would cost before building it (issue 2's 0.85x target). Each model runs the same TPC-B transaction over
+ * the plain driver the way a capturing driver would rewrite it:
+ * <ul>
+ *   <li>every write returns its row images with {@code RETURNING row_to_json(...)}, so the images reach the
+ *       client with the statement's own result (no extra round trip);</li>
+ *   <li>the transaction's images go to the log as one row, written with the commit record by the same
+ *       protocol as ReplKit's {@code rk_commit} (advisory locks, a sequence read and set), in the message
+ *       that carries COMMIT;</li>
+ *   <li>a statement-level trigger with a WHEN clause refuses writes from sessions that are not the
+ *       capturing driver's; for the driver's own statements it is never called.</li>
+ * </ul>
+ * The models differ in how an UPDATE gets its before image on PostgreSQL before 18 (which has
+ * {@code RETURNING OLD}). None of this is ReplKit's driver: it is a cost model.
+ */
+enum CaptureModel
+{
+   /** ReplKit's driver as it is: per-row capture triggers. Not a model. */
+   REPLKIT("replkit"),
+   /**
+    * The before image is taken in the SET clause: PostgreSQL evaluates SET expressions on the row version it
+    * updates, also when a concurrent update made it re-read the row (EvalPlanQual re-projects), so the image
+    * is exact. A transaction-local setting carries it to RETURNING, evaluated for the same row right after.
+    */
+   RETURNING_SET("returning-set"),
+   /** The before image from a self-join on the key that locks the row first (FOR UPDATE), then the update. */
+   RETURNING_JOIN("returning-join"),
+   /** After images only: what capture costs without before images (about what RETURNING OLD would cost). */
+   RETURNING_AFTER_ONLY("returning-after-only");
+
+   static final String SCHEMA = "rkmodel";
+   private static final String SESSION_SETTING = "rkmodel.session";
+
+   final String option;
+
+   CaptureModel(String option)
+   {
+      this.option = option;
+   }
+
+   static CaptureModel of(String option)
+   {
+      for (CaptureModel m : values()) {
+         if (m.option.equals(option.toLowerCase(Locale.ROOT))) {
+            return m;
+         }
+      }
+      throw new IllegalArgumentException("--capture: expected replkit, returning-set, returning-join or returning-after-only but found '" + option + "'");
+   }
+
+   boolean isModel()
+   {
+      return this != REPLKIT;
+   }
+
+   boolean hasBeforeImages()
+   {
+      return this == RETURNING_SET || this == RETURNING_JOIN;
+   }
+
+   /** SQL a model's pool runs on each new connection: marks the session as the capturing driver's. */
+   static String sessionInitSql()
+   {
+      return "SELECT set_config('" + SESSION_SETTING + "', 'bench', false)";
+   }
+
+   /** The model's log and commit routine, and the refusing triggers, on a loaded database (plain connection). */
+   static void install(Connection c) throws SQLException
+   {
+      try (Statement st = c.createStatement()) {
+         st.execute("CREATE SCHEMA " + SCHEMA);
+         st.execute("CREATE SEQUENCE " + SCHEMA + ".seq");
+         st.execute("CREATE TABLE " + SCHEMA + ".log (seq BIGINT PRIMARY KEY, tx BIGINT NOT NULL, site VARCHAR(128) NOT NULL,"
+                    + " committed_at TIMESTAMP NOT NULL, images TEXT NOT NULL)");
+         // rk_commit's protocol (PostgresCapture), with the images as one more column of the commit row
+         st.execute("CREATE FUNCTION " + SCHEMA + ".commit_images(p_site text, p_images text) RETURNS bigint LANGUAGE plpgsql AS $m$\n"
+                    + "DECLARE t bigint := txid_current(); n bigint;\n"
+                    + "BEGIN\n"
+                    + "  BEGIN\n"
+                    + "    PERFORM pg_advisory_lock(hashtext('rkmodel-commit'));\n"
+                    + "    n := coalesce(pg_sequence_last_value('" + SCHEMA + ".seq'), 0) + 1;\n"
+                    + "    PERFORM setval('" + SCHEMA + ".seq', n);\n"
+                    + "    PERFORM pg_advisory_xact_lock(hashtext('rkmodel-inflight'), (n % 2147483647)::int);\n"
+                    + "    PERFORM pg_advisory_unlock(hashtext('rkmodel-commit'));\n"
+                    + "  EXCEPTION WHEN query_canceled OR others THEN\n"
+                    + "    PERFORM pg_advisory_unlock(hashtext('rkmodel-commit'));\n"
+                    + "    RAISE;\n"
+                    + "  END;\n"
+                    + "  INSERT INTO " + SCHEMA + ".log VALUES (n, t, p_site, clock_timestamp() AT TIME ZONE 'UTC', p_images);\n"
+                    + "  RETURN n;\n"
+                    + "END $m$");
+         st.execute("CREATE FUNCTION " + SCHEMA + ".refuse() RETURNS trigger LANGUAGE plpgsql AS $m$ BEGIN"
+                    + " RAISE EXCEPTION 'table % is captured: write it through the capturing driver', TG_TABLE_NAME USING ERRCODE = '55000'; END $m$");
+         for (String table : new String[] {"branches", "tellers", "accounts", "history"}) {
+            st.execute("CREATE TRIGGER rkmodel_refuse BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON " + table + " FOR EACH STATEMENT"
+                       + " WHEN (coalesce(current_setting('" + SESSION_SETTING + "', true), '') = '') EXECUTE FUNCTION " + SCHEMA + ".refuse()");
+         }
+      }
+   }
+
+   /** The TPC-B transaction as this model's driver would send it. */
+   TpcbWorkload.Transaction transaction()
+   {
+      final String updateAccount = update("accounts", "aid", "abalance");
+      final String updateTeller = update("tellers", "tid", "tbalance");
+      final String updateBranch = update("branches", "bid", "bbalance");
+      final String insertHistory = TpcbWorkload.INSERT_HISTORY + " RETURNING row_to_json(history)::text";
+      final String commit = "SELECT " + SCHEMA + ".commit_images(?, ?); COMMIT";
+      return (c, aid, tid, bid, delta) -> {
+         final StringBuilder images = new StringBuilder(1024).append('[');
+         images(c, updateAccount, "accounts", images, delta, aid);
+         try (PreparedStatement ps = c.prepareStatement(TpcbWorkload.SELECT_ACCOUNT)) {
+            ps.setInt(1, aid);
+            try (ResultSet rs = ps.executeQuery()) {
+               rs.next();
+            }
+         }
+         images(c, updateTeller, "tellers", images, delta, tid);
+         images(c, updateBranch, "branches", images, delta, bid);
+         images(c, insertHistory, "history", images, tid, bid, aid, delta);
+         try (PreparedStatement ps = c.prepareStatement(commit)) {
+            ps.setString(1, TpcbBench.SITE);
+            ps.setString(2, images.append(']').toString());
+            ps.execute();
+         }
+         c.commit(); // pgjdbc sees the transaction already ended: no round trip
+      };
+   }
+
+   /** {@code UPDATE table SET column = column + ? WHERE key = ?}, rewritten to return its images. */
+   private String update(String table, String key, String column)
+   {
+      return switch (this) {
+         case RETURNING_SET -> "UPDATE " + table + " SET " + column + " = " + column + " + ?, "
+                               // assigning the key to itself changes nothing (nor the lock taken: the key is not modified)
+                               + key + " = CASE WHEN set_config('rkmodel.before', row_to_json(" + table + ")::text, true) IS NULL THEN NULL ELSE " + key + " END"
+                               + " WHERE " + key + " = ? RETURNING current_setting('rkmodel.before'), row_to_json(" + table + ")::text";
+         case RETURNING_JOIN -> "UPDATE " + table + " SET " + column + " = " + column + " + ? FROM (SELECT " + key + " AS rk_key, row_to_json(" + table
+                                + ")::text AS rk_before FROM " + table + " WHERE " + key + " = ? FOR UPDATE) rk_old WHERE " + table + "." + key
+                                + " = rk_old.rk_key RETURNING rk_old.rk_before, row_to_json(" + table + ")::text";
+         case RETURNING_AFTER_ONLY -> "UPDATE " + table + " SET " + column + " = " + column + " + ? WHERE " + key + " = ? RETURNING NULL, row_to_json("
+                                      + table + ")::text";
+         case REPLKIT -> throw new IllegalStateException("ReplKit's driver rewrites nothing");
+      };
+   }
+
+   /** Runs a rewritten write and appends its images: {"op":"U","table":"t","before":{...},"after":{...}}. */
+   private static void images(Connection c, String sql, String table, StringBuilder images, int... parameters) throws SQLException
+   {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+         for (int i = 0; i < parameters.length; i++) {
+            ps.setInt(i + 1, parameters[i]);
+         }
+         try (ResultSet rs = ps.executeQuery()) {
+            final boolean update = rs.getMetaData().getColumnCount() == 2;
+            while (rs.next()) {
+               images.append(images.length() == 1 ? "{" : ",{").append("\"op\":\"").append(update ? 'U' : 'I').append("\",\"table\":\"").append(table).append('"');
+               if (update && rs.getString(1) != null) {
+                  images.append(",\"before\":").append(rs.getString(1));
+               }
+               images.append(",\"after\":").append(rs.getString(update ? 2 : 1)).append('}');
+            }
+         }
+      }
+   }
+
+   /** Commits recorded in the model's log. */
+   static long commits(Connection c) throws SQLException
+   {
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM " + SCHEMA + ".log")) {
+         rs.next();
+         return rs.getLong(1);
+      }
+   }
+
+   /** What the before-image check found: updates of a hot row that followed another, and how many images were wrong or missing. */
+   record BeforeImageCheck(long checked, long broken)
+   {
+   }
+
+   /**
+    * The proof that the before images are exact under contention: on the hot rows (branches and tellers,
+    * updated by every client), in commit-sequence order, each update's before image must be the previous
+    * update's after image of the same row.
+    */
+   static BeforeImageCheck checkBeforeImages(Connection c) throws SQLException
+   {
+      final String sql = "WITH e AS (SELECT l.seq, x.i, x.elem FROM " + SCHEMA + ".log l, jsonb_array_elements(l.images::jsonb) WITH ORDINALITY x(elem, i)),"
+                         + " u AS (SELECT seq, i, elem->>'table' AS tbl, coalesce(elem->'before'->>'bid', '') || '/' || coalesce(elem->'before'->>'tid', '') AS k,"
+                         + "  elem->'before' AS b, elem->'after' AS a FROM e WHERE elem->>'op' = 'U' AND elem->>'table' IN ('branches', 'tellers')),"
+                         + " c AS (SELECT *, lag(a) OVER (PARTITION BY tbl, k ORDER BY seq, i) AS prev FROM u)"
+                         + " SELECT count(*) FILTER (WHERE prev IS NOT NULL), count(*) FILTER (WHERE b IS NULL OR prev <> b) FROM c";
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+         rs.next();
+         return new BeforeImageCheck(rs.getLong(1), rs.getLong(2));
+      }
+   }
+}
