@@ -36,7 +36,7 @@ public final class TpcbBench
    /** What a run measured. */
    public record Report(List<Phase> phases, double rawTps, double replkitTps, double ratio,
                         long rawCommitted, long rawHistoryRows, long replkitCommitted, long replkitHistoryRows, long capturedCommits,
-                        CaptureModel.BeforeImageCheck beforeImages)
+                        CaptureModel.BeforeImageCheck beforeImages, long triggerCapturedRows)
    {
       public List<Double> tps(String side)
       {
@@ -140,7 +140,10 @@ public final class TpcbBench
                                  HikariDataSource rawPool, HikariDataSource rkPool) throws SQLException, InterruptedException
    {
       final TpcbWorkload workload = new TpcbWorkload(o);
-      final TpcbWorkload.Transaction replkitSide = o.capture.isModel() ? o.capture.transaction() : TpcbWorkload.PGBENCH;
+      final TpcbWorkload.Transaction replkitSide;
+      try (Connection c = rk.plain()) {
+         replkitSide = o.capture.isModel() ? o.capture.transaction(c) : TpcbWorkload.PGBENCH;
+      }
       final List<Phase> phases = new ArrayList<>();
       long rawCommitted = 0;
       long rkCommitted = 0;
@@ -159,9 +162,9 @@ public final class TpcbBench
                rkCommitted += r.allCommitted();
             }
             phases.add(new Phase(round, side, r));
-            out.printf(Locale.ROOT, "round %d  %-7s  tps %9.1f  (%d tx in %.1f s, %d aborted)  latency ms: mean %.2f  p50 %.2f  p95 %.2f  p99 %.2f%n",
+            out.printf(Locale.ROOT, "round %d  %-7s  tps %9.1f  (%d tx in %.1f s, %d aborted)  latency ms: mean %.2f  p50 %.2f  p95 %.2f  p99 %.2f  machine cpu us/tx %.0f%n",
                        round, side, r.tps(), r.transactions(), r.seconds(), r.aborted(), r.meanMillis(), r.percentileMillis(50),
-                       r.percentileMillis(95), r.percentileMillis(99));
+                       r.percentileMillis(95), r.percentileMillis(99), r.cpuMicrosPerTx());
          }
       }
       final String logSchema = switch (o.db) {
@@ -173,15 +176,25 @@ public final class TpcbBench
       final double rawTps = TpcbWorkload.median(tpsOf(phases, RAW));
       final double rkTps = TpcbWorkload.median(tpsOf(phases, REPLKIT));
       CaptureModel.BeforeImageCheck beforeImages = null;
-      if (o.capture.hasBeforeImages()) {
-         try (Connection c = rk.plain()) {
+      long triggerRows = -1;
+      try (Connection c = rk.plain()) {
+         if (o.capture.hasBeforeImages()) {
             beforeImages = CaptureModel.checkBeforeImages(c);
+         }
+         if (o.capture == CaptureModel.STATEMENT_CAPTURE) {
+            triggerRows = CaptureModel.triggerCapturedRows(c);
          }
       }
       final Report done = new Report(phases, rawTps, rkTps, rkTps / rawTps, rawCommitted, count(raw, "history"),
-                                     rkCommitted, count(rk, "history"), count(rk, commitTable), beforeImages);
+                                     rkCommitted, count(rk, "history"), count(rk, commitTable), beforeImages, triggerRows);
       printSummary(out, o, done);
       return done;
+   }
+
+   private static List<Double> cpuOf(List<Phase> phases, String side)
+   {
+      return phases.stream().filter(p -> p.side().equals(side) && !Double.isNaN(p.result().cpuMicrosPerTx()))
+                   .map(p -> p.result().cpuMicrosPerTx()).collect(Collectors.toList());
    }
 
    static List<Double> tpsOf(List<Phase> phases, String side)
@@ -207,6 +220,12 @@ public final class TpcbBench
       }
       out.printf(Locale.ROOT, "ratio replkit/raw %.3f (median tps of each side); per round: %s; target >= 0.85: %s%n",
                  r.ratio(), String.join(", ", perRound), r.ratio() >= 0.85 ? "met" : "NOT met");
+      final double rawCpu = TpcbWorkload.median(cpuOf(r.phases(), RAW));
+      final double rkCpu = TpcbWorkload.median(cpuOf(r.phases(), REPLKIT));
+      if (!Double.isNaN(rawCpu) && !Double.isNaN(rkCpu)) {
+         // steadier than tps on a shared machine: what the ratio would be if CPU were all that limited both sides
+         out.printf(Locale.ROOT, "machine cpu per transaction (median): raw %.0f us, replkit %.0f us; raw/replkit %.3f%n", rawCpu, rkCpu, rawCpu / rkCpu);
+      }
       // sanity: every committed transaction left a history row, and ReplKit recorded each replkit-side commit
       // (not with --replkit-props, which may exclude tables from capture on purpose)
       final boolean logChecked = o.replkitProps.isEmpty();
@@ -218,6 +237,10 @@ public final class TpcbBench
       if (r.beforeImages() != null) {
          out.printf(Locale.ROOT, "before images: %d updates of the hot rows (branches, tellers) checked against the previous after image in commit order, %d wrong%s%n",
                     r.beforeImages().checked(), r.beforeImages().broken(), r.beforeImages().broken() == 0 ? "" : " (the model's before images are NOT exact)");
+      }
+      if (r.triggerCapturedRows() >= 0) {
+         out.printf(Locale.ROOT, "row trigger: %d rows captured by the trigger%s%n", r.triggerCapturedRows(),
+                    r.triggerCapturedRows() == 0 ? " (it skipped every row the rewritten statements wrote)" : " (it did NOT skip the rewritten statements' rows: captured twice)");
       }
       out.printf(Locale.ROOT, "RESULT db=%s capture=%s scale=%d clients=%d seconds=%s rounds=%d raw_tps=%.1f replkit_tps=%.1f ratio=%.3f%n",
                  o.db.name().toLowerCase(Locale.ROOT), o.capture.option, o.scale, o.clients, o.seconds, o.rounds, r.rawTps(), r.replkitTps(), r.ratio());

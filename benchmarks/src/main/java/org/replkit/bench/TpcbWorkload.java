@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -73,7 +74,7 @@ final class TpcbWorkload
    };
 
    /** What one measured phase did. */
-   record PhaseResult(long transactions, long aborted, double seconds, long allCommitted, long[] latencyNanos)
+   record PhaseResult(long transactions, long aborted, double seconds, long allCommitted, long[] latencyNanos, double cpuMicrosPerTx)
    {
       double tps()
       {
@@ -136,6 +137,14 @@ final class TpcbWorkload
          t.setDaemon(true);
          t.start();
       }
+      // the machine's CPU over the measured window, read by this (otherwise waiting) thread at its edges
+      MachineCpu cpuFrom = null;
+      MachineCpu cpuTo = null;
+      if (!done.await(Math.max(0, measureFrom - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+         cpuFrom = MachineCpu.now();
+         done.await(Math.max(0, measureTo - System.nanoTime()), TimeUnit.NANOSECONDS); // the clients stop at measureTo themselves
+         cpuTo = MachineCpu.now();
+      }
       done.await();
       final Throwable f = failure.get();
       if (f instanceof SQLException e) {
@@ -161,7 +170,7 @@ final class TpcbWorkload
          at += c.latencyCount;
       }
       Arrays.sort(latencies);
-      return new PhaseResult(n, aborted, seconds, all, latencies);
+      return new PhaseResult(n, aborted, seconds, all, latencies, MachineCpu.microsPerTransaction(cpuFrom, cpuTo, n));
    }
 
    private final class Client
