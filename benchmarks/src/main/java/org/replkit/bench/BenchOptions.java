@@ -45,8 +45,9 @@ public final class BenchOptions
       "                               rounds, to cancel drift (default 2)",
       "  --replkit-props k=v,k=v      extra ReplKit settings for the replkit side, e.g. replkit.exclude=*",
       "  --capture MODEL              replkit (default): the replkit side is ReplKit's driver; returning-set,",
-      "                               returning-join, returning-after-only: a hand-written model of capture",
-      "                               without per-row triggers over the plain driver (PostgreSQL only; see CaptureModel)",
+      "                               returning-join, returning-after-only, statement-capture, statement-only:",
+      "                               a hand-written model of capture without per-row triggers over the plain",
+      "                               driver (PostgreSQL only; see CaptureModel)",
       "  --keep                       do not drop the two databases at the end (prints their URLs)",
       "  --help");
 

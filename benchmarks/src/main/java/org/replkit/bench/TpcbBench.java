@@ -98,7 +98,7 @@ public final class TpcbBench
          out.println("server: " + raw.describeServer());
          if (o.capture.isModel()) {
             try (Connection c = rk.plain()) {
-               CaptureModel.install(c);
+               o.capture.install(c);
             }
             out.println("the replkit side is a model of capture, not ReplKit's driver: --capture " + o.capture.option
                         + " over the plain driver (see CaptureModel)");
@@ -181,7 +181,7 @@ public final class TpcbBench
          if (o.capture.hasBeforeImages()) {
             beforeImages = CaptureModel.checkBeforeImages(c);
          }
-         if (o.capture == CaptureModel.STATEMENT_CAPTURE) {
+         if (o.capture.isModel()) {
             triggerRows = CaptureModel.triggerCapturedRows(c);
          }
       }
