@@ -239,8 +239,8 @@ public final class TpcbBench
                     r.beforeImages().checked(), r.beforeImages().broken(), r.beforeImages().broken() == 0 ? "" : " (the model's before images are NOT exact)");
       }
       if (r.triggerCapturedRows() >= 0) {
-         out.printf(Locale.ROOT, "row trigger: %d rows captured by the trigger%s%n", r.triggerCapturedRows(),
-                    r.triggerCapturedRows() == 0 ? " (it skipped every row the rewritten statements wrote)" : " (it did NOT skip the rewritten statements' rows: captured twice)");
+         out.printf(Locale.ROOT, "row trigger: %d rows captured by a row trigger%s%n", r.triggerCapturedRows(),
+                    r.triggerCapturedRows() == 0 ? " (no row captured twice)" : " (captured twice: the model is wrong)");
       }
       out.printf(Locale.ROOT, "RESULT db=%s capture=%s scale=%d clients=%d seconds=%s rounds=%d raw_tps=%.1f replkit_tps=%.1f ratio=%.3f%n",
                  o.db.name().toLowerCase(Locale.ROOT), o.capture.option, o.scale, o.clients, o.seconds, o.rounds, r.rawTps(), r.replkitTps(), r.ratio());
