@@ -182,12 +182,7 @@ enum CaptureModel
       return (c, aid, tid, bid, delta) -> {
          final StringBuilder images = new StringBuilder(1024).append('[');
          images(c, updateAccount, "accounts", images, delta, aid);
-         try (PreparedStatement ps = c.prepareStatement(TpcbWorkload.SELECT_ACCOUNT)) {
-            ps.setInt(1, aid);
-            try (ResultSet rs = ps.executeQuery()) {
-               rs.next();
-            }
-         }
+         TpcbWorkload.selectAccount(c, aid);
          images(c, updateTeller, "tellers", images, delta, tid);
          images(c, updateBranch, "branches", images, delta, bid);
          images(c, insertHistory, "history", images, tid, bid, aid, delta);
@@ -210,8 +205,7 @@ enum CaptureModel
          final String k = updates[i][1];
          final String col = updates[i][2];
          oids[i] = oid(plain, t);
-         sql[i] = "UPDATE " + t + " SET " + col + " = " + col + " + ?, " + k + " = CASE WHEN " + tag(oids[i])
-                  + " AND set_config('rkmodel.before', row_to_json(" + t + ")::text, true) IS NOT NULL THEN " + k + " END WHERE " + k + " = ?"
+         sql[i] = "UPDATE " + t + " SET " + col + " = " + col + " + ?, " + keepBeforeImage(t, k, tag(oids[i])) + " WHERE " + k + " = ?"
                   + " RETURNING tableoid, current_setting('rkmodel.before'), row_to_json(" + t + ")::text, " + SCHEMA + ".next_id()";
       }
       oids[3] = oid(plain, "history");
@@ -224,12 +218,7 @@ enum CaptureModel
          final StringBuilder images = new StringBuilder(1024).append('[');
          final long[] firstId = {0};
          tagged(c, sql[0], oids[0], "accounts", images, firstId, delta, aid);
-         try (PreparedStatement ps = c.prepareStatement(TpcbWorkload.SELECT_ACCOUNT)) {
-            ps.setInt(1, aid);
-            try (ResultSet rs = ps.executeQuery()) {
-               rs.next();
-            }
-         }
+         TpcbWorkload.selectAccount(c, aid);
          tagged(c, sql[1], oids[1], "tellers", images, firstId, delta, tid);
          tagged(c, sql[2], oids[2], "branches", images, firstId, delta, bid);
          tagged(c, insertHistory, oids[3], "history", images, firstId, tid, bid, aid, delta);
@@ -262,12 +251,7 @@ enum CaptureModel
                   firstId[0] = rs.getLong(4);
                }
                final String before = rs.getString(2);
-               images.append(images.length() == 1 ? "{" : ",{").append("\"op\":\"").append(before == null ? 'I' : 'U').append("\",\"table\":\"")
-                     .append(table).append('"');
-               if (before != null) {
-                  images.append(",\"before\":").append(before);
-               }
-               images.append(",\"after\":").append(rs.getString(3)).append('}');
+               appendImage(images, before == null ? 'I' : 'U', table, before, rs.getString(3));
             }
          }
          if (seen != count) {
@@ -276,13 +260,21 @@ enum CaptureModel
       }
    }
 
+   /**
+    * The SET item that keeps the row's before image in {@code rkmodel.before}, after {@code condition} (a
+    * predicate evaluated first, for its side effect): the key assigned to itself, which changes no value and
+    * takes no stronger lock, because the key is not modified.
+    */
+   private static String keepBeforeImage(String table, String key, String condition)
+   {
+      return key + " = CASE WHEN " + condition + " AND set_config('rkmodel.before', row_to_json(" + table + ")::text, true) IS NOT NULL THEN " + key + " END";
+   }
+
    /** {@code UPDATE table SET column = column + ? WHERE key = ?}, rewritten to return its images. */
    private String update(String table, String key, String column)
    {
       return switch (this) {
-         case RETURNING_SET -> "UPDATE " + table + " SET " + column + " = " + column + " + ?, "
-                               // assigning the key to itself changes nothing (nor the lock taken: the key is not modified)
-                               + key + " = CASE WHEN set_config('rkmodel.before', row_to_json(" + table + ")::text, true) IS NULL THEN NULL ELSE " + key + " END"
+         case RETURNING_SET -> "UPDATE " + table + " SET " + column + " = " + column + " + ?, " + keepBeforeImage(table, key, "TRUE")
                                + " WHERE " + key + " = ? RETURNING current_setting('rkmodel.before'), row_to_json(" + table + ")::text";
          case RETURNING_JOIN -> "UPDATE " + table + " SET " + column + " = " + column + " + ? FROM (SELECT " + key + " AS rk_key, row_to_json(" + table
                                 + ")::text AS rk_before FROM " + table + " WHERE " + key + " = ? FOR UPDATE) rk_old WHERE " + table + "." + key
@@ -293,7 +285,7 @@ enum CaptureModel
       };
    }
 
-   /** Runs a rewritten write and appends its images: {"op":"U","table":"t","before":{...},"after":{...}}. */
+   /** Runs a rewritten write and appends its images. */
    private static void images(Connection c, String sql, String table, StringBuilder images, int... parameters) throws SQLException
    {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -303,23 +295,20 @@ enum CaptureModel
          try (ResultSet rs = ps.executeQuery()) {
             final boolean update = rs.getMetaData().getColumnCount() == 2;
             while (rs.next()) {
-               images.append(images.length() == 1 ? "{" : ",{").append("\"op\":\"").append(update ? 'U' : 'I').append("\",\"table\":\"").append(table).append('"');
-               if (update && rs.getString(1) != null) {
-                  images.append(",\"before\":").append(rs.getString(1));
-               }
-               images.append(",\"after\":").append(rs.getString(update ? 2 : 1)).append('}');
+               appendImage(images, update ? 'U' : 'I', table, update ? rs.getString(1) : null, rs.getString(update ? 2 : 1));
             }
          }
       }
    }
 
-   /** Commits recorded in the model's log. */
-   static long commits(Connection c) throws SQLException
+   /** Appends {"op":"U","table":"t","before":{...},"after":{...}} to the transaction's JSON array; no "before" when null. */
+   private static void appendImage(StringBuilder images, char op, String table, String before, String after)
    {
-      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM " + SCHEMA + ".log")) {
-         rs.next();
-         return rs.getLong(1);
+      images.append(images.length() == 1 ? "{" : ",{").append("\"op\":\"").append(op).append("\",\"table\":\"").append(table).append('"');
+      if (before != null) {
+         images.append(",\"before\":").append(before);
       }
+      images.append(",\"after\":").append(after).append('}');
    }
 
    /** Rows a row capture trigger wrote: none for every model (statement-capture: every write is a tagged statement). */

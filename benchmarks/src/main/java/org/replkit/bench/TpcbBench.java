@@ -140,9 +140,11 @@ public final class TpcbBench
                                  HikariDataSource rawPool, HikariDataSource rkPool) throws SQLException, InterruptedException
    {
       final TpcbWorkload workload = new TpcbWorkload(o);
-      final TpcbWorkload.Transaction replkitSide;
-      try (Connection c = rk.plain()) {
-         replkitSide = o.capture.isModel() ? o.capture.transaction(c) : TpcbWorkload.PGBENCH;
+      TpcbWorkload.Transaction replkitSide = TpcbWorkload.PGBENCH;
+      if (o.capture.isModel()) {
+         try (Connection c = rk.plain()) {
+            replkitSide = o.capture.transaction(c);
+         }
       }
       final List<Phase> phases = new ArrayList<>();
       long rawCommitted = 0;
@@ -177,11 +179,11 @@ public final class TpcbBench
       final double rkTps = TpcbWorkload.median(tpsOf(phases, REPLKIT));
       CaptureModel.BeforeImageCheck beforeImages = null;
       long triggerRows = -1;
-      try (Connection c = rk.plain()) {
-         if (o.capture.hasBeforeImages()) {
-            beforeImages = CaptureModel.checkBeforeImages(c);
-         }
-         if (o.capture.isModel()) {
+      if (o.capture.isModel()) {
+         try (Connection c = rk.plain()) {
+            if (o.capture.hasBeforeImages()) {
+               beforeImages = CaptureModel.checkBeforeImages(c);
+            }
             triggerRows = CaptureModel.triggerCapturedRows(c);
          }
       }

@@ -44,15 +44,7 @@ final class TpcbWorkload
          ps.setInt(2, aid);
          ps.executeUpdate();
       }
-      try (PreparedStatement ps = c.prepareStatement(SELECT_ACCOUNT)) {
-         ps.setInt(1, aid);
-         try (ResultSet rs = ps.executeQuery()) {
-            if (!rs.next()) {
-               throw new SQLException("account " + aid + " does not exist: was the database loaded?");
-            }
-            rs.getInt(1);
-         }
-      }
+      selectAccount(c, aid);
       try (PreparedStatement ps = c.prepareStatement(UPDATE_TELLER)) {
          ps.setInt(1, delta);
          ps.setInt(2, tid);
@@ -72,6 +64,20 @@ final class TpcbWorkload
       }
       c.commit();
    };
+
+   /** The transaction's read: the account's balance, which must exist. */
+   static void selectAccount(Connection c, int aid) throws SQLException
+   {
+      try (PreparedStatement ps = c.prepareStatement(SELECT_ACCOUNT)) {
+         ps.setInt(1, aid);
+         try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+               throw new SQLException("account " + aid + " does not exist: was the database loaded?");
+            }
+            rs.getInt(1);
+         }
+      }
+   }
 
    /** What one measured phase did. */
    record PhaseResult(long transactions, long aborted, double seconds, long allCommitted, long[] latencyNanos, double cpuMicrosPerTx)
