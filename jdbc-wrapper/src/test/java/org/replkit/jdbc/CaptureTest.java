@@ -1,5 +1,6 @@
 package org.replkit.jdbc;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.replkit.core.changelog.Change;
@@ -14,6 +15,7 @@ import org.replkit.testing.TestDatabases.TestDb;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
@@ -44,6 +46,28 @@ class CaptureTest
                    .collect(Collectors.joining(",")));
       }
       return out;
+   }
+
+   /** The commit record goes with COMMIT in one message; on PostgreSQL it is a server-prepared statement, not parsed and planned per commit. */
+   @Test
+   void postgresqlSendsTheCommitRecordAsAPreparedStatement() throws Exception
+   {
+      try (TestDb db = TestDatabases.create(Kind.POSTGRESQL, "commit_prepared")) {
+         db.exec(ACCT);
+         try (Connection c = DriverManager.getConnection(db.replkitUrl()); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            for (int i = 0; i < 10; i++) {
+               st.executeUpdate("INSERT INTO acct VALUES (" + i + ", 'a', 1)");
+               c.commit();
+            }
+            try (ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%.rk_commit($1)%'")) {
+               rs.next();
+               assertEquals(1, rs.getInt(1), "the commit record's statement is prepared on the server once");
+            }
+            c.commit();
+         }
+         assertEquals(10, log(db).size());
+      }
    }
 
    @ParameterizedTest

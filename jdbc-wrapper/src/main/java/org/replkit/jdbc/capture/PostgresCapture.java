@@ -133,8 +133,11 @@ final class PostgresCapture extends Capture
    void commit(Connection c, String site) throws SQLException
    {
       // One message: the advisory lock taken by rk_commit is held for COMMIT's flush, not a client round trip.
-      try (Statement st = c.createStatement()) {
-         st.execute("SELECT " + dialect().quote(log.schema()) + ".rk_commit(" + sqlString(site) + "); COMMIT");
+      // Prepared, not a plain Statement: pgjdbc then prepares it on the server after a few commits and stops
+      // parsing and planning it every time (TpcbBench: about 0.05 of raw throughput).
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + dialect().quote(log.schema()) + ".rk_commit(?); COMMIT")) {
+         ps.setString(1, site);
+         ps.execute();
       }
       c.commit(); // pgjdbc sees the transaction already ended: no round trip
    }
